@@ -1,0 +1,1 @@
+"""Configuration: schema, loader (defaults < file < env < flags) and secret references."""

@@ -1,0 +1,1 @@
+"""The minimal core: app factory, hookspecs, plugin manager, errors, middlewares, OpenAPI."""

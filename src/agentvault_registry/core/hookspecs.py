@@ -1,0 +1,108 @@
+"""Plugin hook specifications: the reference documentation of every hook.
+
+Every feature of the registry, built-in or third-party, is a plugin implementing some of these
+hooks with ``@hookimpl`` (``from agentvault_registry import hookimpl``). Third-party plugins are
+found through the ``agentvault_registry`` entry-point group; any plugin can be blocked by name
+with ``plugins.disabled`` in config.
+
+pluggy calls hooks synchronously. A hook that does I/O may return an awaitable (or a callable
+returning one) instead of its value; the core awaits it. Hooks whose answer is "the first
+plugin that knows" (``identity_from_request``) are resolved by the core after awaiting, never
+with ``firstresult=True``.
+
+A plugin module may also declare ``REQUIRES = ("other_plugin", ...)``: startup stops with a
+clear message when one of those is disabled or missing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from aiohttp import web
+
+    from agentvault_registry.config.settings import Settings
+
+hookspec = pluggy.HookspecMarker("agentvault_registry")
+hookimpl = pluggy.HookimplMarker("agentvault_registry")
+
+
+@hookspec
+def register_storage_backends() -> Any:
+    """Return a list of :class:`~agentvault_registry.storage_backends.spec.BackendSpec`.
+
+    Each spec names a kind (``records``, ``cache`` or ``blobs``), the name config selects it by,
+    a factory, and a marshmallow schema for its options. Two plugins registering the same kind
+    and name stop startup.
+    """
+
+
+@hookspec
+def plugin_config_schema() -> Any:
+    """Return a marshmallow ``Schema`` class for this plugin's ``[plugins.<name>]`` section.
+
+    The section is validated at startup (unknown keys refused) and the loaded result is
+    available as ``settings.plugin_config(name)``. Plugins without options need not implement
+    this; their section must then be absent or empty.
+    """
+
+
+@hookspec
+def register_routes(settings: Settings) -> Any:
+    """Return a list of aiohttp route definitions (``web.get(...)``, a ``RouteTableDef``...).
+
+    Handlers decorated with :func:`agentvault_registry.core.openapi.api_doc` appear in the
+    OpenAPI document. Paths under ``/api/v1`` are the public API.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add subcommands to the ``agentvault-registry`` command-line interface."""
+
+
+@hookspec
+def startup(app: web.Application) -> Any:
+    """Run once when the app starts, after storage is open and migrated.
+
+    May return an awaitable. State a plugin keeps belongs in the app under its own
+    ``web.AppKey``.
+    """
+
+
+@hookspec
+def shutdown(app: web.Application) -> Any:
+    """Run once when the app stops, before storage is closed. May return an awaitable."""
+
+
+@hookspec
+def identity_from_request(request: web.Request) -> Any:
+    """Say who is calling, or that it is not this plugin's business.
+
+    Return None when the request carries no credentials of this plugin's kind, an
+    :class:`~agentvault_registry.core.identity.Identity` (or an awaitable of one) when they are
+    this plugin's and valid, and raise
+    :class:`~agentvault_registry.core.errors.InvalidCredentials` when they are this plugin's but
+    not valid. The first Identity wins.
+    """
+
+
+@hookspec
+def readiness_checks(app: web.Application) -> Any:
+    """Return ``{name: coroutine_function}`` of extra checks for ``/ready``.
+
+    Each check is awaited with no arguments and raises to report "not ready". Storage backends
+    are always checked; use this for other dependencies a plugin cannot serve without.
+    """
+
+
+@hookspec
+def registry_card_skills(settings: Settings) -> Any:
+    """Return A2A ``AgentSkill`` objects (dicts) to advertise on the registry's own card.
+
+    ``/.well-known/agent-card.json`` describes this registry as an A2A agent; each plugin adds
+    the skills it provides to callers.
+    """
