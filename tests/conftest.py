@@ -8,20 +8,62 @@ the run, so CI can never pass without exercising the real backends.
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
+import pluggy
 import pytest
+from aiohttp import web
+
+from agentvault_registry.config.loader import load_configuration
+from agentvault_registry.config.settings import Settings
+from agentvault_registry.core.app import create_app
+from support import EXERCISED_HOOKS, free_port
 
 SERVICE_MARKERS = ("postgres", "redis", "s3")
 _skipped_service_tests: list[str] = []
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# ------------------------------------------------------------------------ registry apps
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    """Build settings as the CLI would, isolated from the caller's environment.
+
+    ``overrides`` is a nested dict like the command-line layer; ``plugins`` are extra
+    ``(name, plugin)`` pairs registered next to the built-ins.
+    """
+
+    def make(
+        overrides: dict | None = None, *, plugins=(), environ=None, config_file=None
+    ) -> tuple[Settings, pluggy.PluginManager]:
+        layer = {"mode": "development", "data_dir": str(tmp_path / "data")}
+        layer.update(overrides or {})
+        return load_configuration(
+            config_file,
+            environ=environ or {},
+            overrides=layer,
+            extra_plugins=plugins,
+            load_entry_points=False,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_app(make_settings):
+    def make(overrides: dict | None = None, *, plugins=()) -> web.Application:
+        settings, pm = make_settings(overrides, plugins=plugins)
+        return create_app(settings, pm)
+
+    return make
+
+
+@pytest.fixture
+async def client(aiohttp_client, make_app):
+    """A client of a registry on the embedded defaults."""
+    return await aiohttp_client(make_app())
 
 
 # --------------------------------------------------------------------------- postgres
@@ -119,3 +161,40 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             for nodeid in _skipped_service_tests[:20]:
                 reporter.write_line(f"  {nodeid}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ---------------------------------------------------- which hooks the suite exercises
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_exercised_hooks() -> Iterator[None]:
+    """Note every hook call that reaches an implementation, for the hookspec meta-test.
+
+    Both ways the core invokes hooks are observed: calling the hook, and iterating its
+    implementations (done where the core must know which plugin answered).
+    """
+    original_call = pluggy.HookCaller.__call__
+    original_impls = pluggy.HookCaller.get_hookimpls
+
+    def observed_call(self, **kwargs):
+        if self.spec is not None and original_impls(self):
+            EXERCISED_HOOKS.add(self.name)
+        return original_call(self, **kwargs)
+
+    def observed_impls(self):
+        impls = original_impls(self)
+        if self.spec is not None and impls:
+            EXERCISED_HOOKS.add(self.name)
+        return impls
+
+    pluggy.HookCaller.__call__ = observed_call
+    pluggy.HookCaller.get_hookimpls = observed_impls
+    try:
+        yield
+    finally:
+        pluggy.HookCaller.__call__ = original_call
+        pluggy.HookCaller.get_hookimpls = original_impls
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``runs_last`` (the suite-wide meta-tests) run after all others."""
+    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)

@@ -8,7 +8,6 @@ A secret may be written inline, or as a reference that keeps it out of the confi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,37 +43,41 @@ class Secret:
         return bool(self._value)
 
 
-def resolve_secret(value: Any, environ: Mapping[str, str] | None = None) -> str:
-    """Turn an inline string or an ``env``/``file`` reference into the secret's text."""
-    environ = os.environ if environ is None else environ
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and set(value) == {"env"}:
+def is_secret_reference(value: Any) -> bool:
+    return isinstance(value, Mapping) and set(value) in ({"env"}, {"file"})
+
+
+def resolve_reference(value: Mapping[str, Any], environ: Mapping[str, str]) -> Secret:
+    """Read the secret an ``env``/``file`` reference points at."""
+    if "env" in value:
         name = value["env"]
         if not isinstance(name, str) or name not in environ:
             raise ValidationError(f"environment variable {name!r} is not set.")
-        return environ[name]
-    if isinstance(value, Mapping) and set(value) == {"file"}:
-        path = value["file"]
-        if not isinstance(path, str):
-            raise ValidationError("'file' must be a path.")
-        try:
-            return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise ValidationError(f"cannot read secret file {path}: {exc.strerror}.") from None
-    raise ValidationError('Expected a string, { env = "NAME" } or { file = "/path" }.')
+        return Secret(environ[name])
+    path = value["file"]
+    if not isinstance(path, str):
+        raise ValidationError("'file' must be a path.")
+    try:
+        return Secret(Path(path).read_text(encoding="utf-8").rstrip("\r\n"))
+    except OSError as exc:
+        raise ValidationError(f"cannot read secret file {path}: {exc.strerror}.") from None
 
 
 class SecretField(fields.Field):
-    """A config field holding a secret; loads to :class:`Secret`, dumps masked."""
+    """A config field holding a secret; loads to :class:`Secret`, dumps masked.
+
+    References were already resolved by the loader (into :class:`Secret`); inline strings are
+    wrapped here.
+    """
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Secret:
-        if isinstance(value, Secret):
-            return value
-        text = resolve_secret(value)
-        if not text:
+        if isinstance(value, str):
+            value = Secret(value)
+        if not isinstance(value, Secret):
+            raise ValidationError('Expected a string, { env = "NAME" } or { file = "/path" }.')
+        if not value.reveal():
             raise ValidationError("must not be empty.")
-        return Secret(text)
+        return value
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else MASK

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pluggy
 
+from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.errors import BackendError, ConfigError
 from agentvault_registry.storage_backends.base import (
     Backend,
@@ -90,18 +91,13 @@ class Storage:
         return None
 
 
-def build_storage(
-    specs: Mapping[tuple[str, str], BackendSpec],
-    choices: Mapping[str, tuple[str, Mapping[str, object]]],
-    context: BackendContext,
-) -> Storage:
-    """Instantiate (without opening) the backend chosen for each kind.
+def configured_backend(settings: Settings, pm: pluggy.PluginManager, kind: str) -> Backend:
+    """The unopened backend that config selects for ``kind`` (validated at load time)."""
+    choice = settings.storage.choice(kind)
+    spec = collect_backend_specs(pm)[(kind, choice.backend)]
+    context = BackendContext(data_dir=settings.data_dir, production=settings.production)
+    return spec.factory(choice.options, context)
 
-    ``choices`` maps kind to (backend name, validated options); config validation has already
-    made sure every name exists.
-    """
-    built = {}
-    for kind in KINDS:
-        name, options = choices[kind]
-        built[kind] = specs[(kind, name)].factory(options, context)
-    return Storage(**built)
+
+def configured_storage(settings: Settings, pm: pluggy.PluginManager) -> Storage:
+    return Storage(**{kind: configured_backend(settings, pm, kind) for kind in KINDS})

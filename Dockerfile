@@ -1,0 +1,26 @@
+# syntax=docker/dockerfile:1
+# Build a wheel in one stage; run it, with every optional backend driver, in a slim stage as a
+# non-root user.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml setup.cfg README.md ./
+COPY src ./src
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[all]"
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    AVREG_SERVER__HOST=0.0.0.0 \
+    AVREG_SERVER__PORT=8080 \
+    AVREG_DATA_DIR=/var/lib/agentvault-registry
+RUN useradd --system --uid 10001 --home-dir /var/lib/agentvault-registry --create-home registry
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels "agentvault-registry[all]" \
+    && rm -rf /wheels
+USER registry
+WORKDIR /var/lib/agentvault-registry
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('AVREG_SERVER__PORT', '8080'), timeout=4).status != 200)"]
+ENTRYPOINT ["agentvault-registry"]
+CMD ["serve"]

@@ -1,0 +1,142 @@
+"""The marshmallow schema of the core configuration.
+
+Storage options and plugin sections are kept raw here: the selected backend's own schema and
+each plugin's own schema validate them (see :mod:`agentvault_registry.config.loader`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+)
+
+from agentvault_registry.config.secrets import SecretField
+from agentvault_registry.config.settings import DEVELOPMENT, PRODUCTION
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ServerSchema(_Strict):
+    host = fields.String(load_default="127.0.0.1", validate=validate.Length(min=1))
+    port = fields.Integer(load_default=8080, validate=validate.Range(min=0, max=65535))
+    max_body_size = fields.Integer(
+        load_default=1024 * 1024, validate=validate.Range(min=1024, max=64 * 1024 * 1024)
+    )
+    public_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
+    access_log = fields.Boolean(load_default=True)
+
+
+class RegistrySchema(_Strict):
+    name = fields.String(load_default="AgentVault Registry", validate=validate.Length(1, 200))
+    description = fields.String(load_default=None, validate=validate.Length(1, 2000))
+    organization = fields.String(load_default="AgentVault", validate=validate.Length(1, 200))
+    organization_url = fields.Url(load_default="https://github.com/agentvault")
+    documentation_url = fields.Url(load_default=None, allow_none=True)
+
+
+class SecuritySchema(_Strict):
+    jwt_secret = SecretField(load_default=None, allow_none=True)
+
+    @validates("jwt_secret")
+    def _long_enough(self, value: Any, **_: Any) -> None:
+        if value is not None and len(value.reveal()) < 32:
+            raise ValidationError("must be at least 32 characters.")
+
+
+class BackendChoiceSchema(Schema):
+    """``backend = "<name>"`` plus that backend's options, checked later by its own schema."""
+
+    class Meta:
+        unknown = "include"
+
+    backend = fields.String(required=True, validate=validate.Length(min=1))
+
+
+DEFAULT_BACKENDS = {"records": "sqlite", "cache": "memory", "blobs": "filesystem"}
+
+
+class StorageSchema(_Strict):
+    records = fields.Nested(BackendChoiceSchema, required=True)
+    cache = fields.Nested(BackendChoiceSchema, required=True)
+    blobs = fields.Nested(BackendChoiceSchema, required=True)
+    allow_embedded = fields.Boolean(load_default=False)
+    migrate_on_start = fields.Boolean(load_default=True)
+
+    @pre_load
+    def _default_backends(self, data: Any, **_: Any) -> Any:
+        # Options given without a backend name (AVREG_STORAGE__BLOBS__ROOT=...) configure the
+        # default backend of that kind.
+        if isinstance(data, dict):
+            data = dict(data)
+            for kind, default in DEFAULT_BACKENDS.items():
+                section = data.setdefault(kind, {})
+                if isinstance(section, dict) and "backend" not in section:
+                    data[kind] = {"backend": default, **section}
+        return data
+
+
+class LoggingSchema(_Strict):
+    level = fields.String(
+        load_default="INFO", validate=validate.OneOf(LOG_LEVELS + tuple(map(str.lower, LOG_LEVELS)))
+    )
+    format = fields.String(load_default="text", validate=validate.OneOf(["text", "json"]))
+
+    @post_load
+    def _upper_level(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["level"] = data["level"].upper()
+        return data
+
+
+class PluginsSchema(Schema):
+    """``disabled = [...]`` plus one ``[plugins.<name>]`` table per plugin."""
+
+    class Meta:
+        unknown = "include"
+
+    disabled = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+
+    @post_load
+    def _sections_are_tables(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        bad = [name for name, value in data.items() if name != "disabled" and not isinstance(value, dict)]
+        if bad:
+            raise ValidationError({name: ["must be a table ([plugins.<name>])."] for name in bad})
+        return data
+
+
+def _nested(schema: type[Schema]) -> fields.Nested:
+    return fields.Nested(schema, required=True)
+
+
+class SettingsSchema(_Strict):
+    mode = fields.String(load_default=PRODUCTION, validate=validate.OneOf([DEVELOPMENT, PRODUCTION]))
+    data_dir = fields.String(load_default="avreg-data", validate=validate.Length(min=1))
+    server = _nested(ServerSchema)
+    registry = _nested(RegistrySchema)
+    security = _nested(SecuritySchema)
+    storage = _nested(StorageSchema)
+    logging = _nested(LoggingSchema)
+    plugins = _nested(PluginsSchema)
+
+    @pre_load
+    def _every_section_present(self, data: Any, **_: Any) -> Any:
+        # A missing table still has to go through its schema, so its defaults are applied.
+        if isinstance(data, dict):
+            data = dict(data)
+            for name, field in self.fields.items():
+                if isinstance(field, fields.Nested):
+                    data.setdefault(name, {})
+        return data

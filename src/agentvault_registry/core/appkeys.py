@@ -1,0 +1,25 @@
+"""Every piece of app and request state, under a typed key. No string keys anywhere."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+from aiohttp import web
+
+from agentvault_registry.config.settings import Settings
+from agentvault_registry.storage_backends.storage import Storage
+
+if TYPE_CHECKING:
+    from agentvault_registry.core.identity import Identity
+
+SETTINGS = web.AppKey("settings", Settings)
+PLUGIN_MANAGER = web.AppKey("plugin_manager", pluggy.PluginManager)
+STORAGE = web.AppKey("storage", Storage)
+#: This registry's stable id, shared by all its processes (kept in the records backend).
+INSTANCE_ID = web.AppKey("instance_id", str)
+#: The secret that signs tokens: from config, or generated once per data dir in dev mode.
+JWT_SECRET = web.AppKey("jwt_secret", str)
+
+REQUEST_ID = web.RequestKey("request_id", str)
+IDENTITY = web.RequestKey("identity", "Identity | None")

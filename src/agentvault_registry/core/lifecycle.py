@@ -1,0 +1,86 @@
+"""What happens when the app starts and stops; all I/O of startup lives here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from agentvault_registry.config.settings import Settings
+from agentvault_registry.core.appkeys import (
+    INSTANCE_ID,
+    JWT_SECRET,
+    PLUGIN_MANAGER,
+    SETTINGS,
+    STORAGE,
+)
+from agentvault_registry.core.asyncutils import await_me_maybe
+from agentvault_registry.storage_backends.storage import configured_storage
+
+log = logging.getLogger(__name__)
+
+DEV_SECRET_FILE = "jwt-secret"
+
+
+async def storage_context(app: web.Application) -> AsyncIterator[None]:
+    """Open the backends, migrate, and establish the registry's identity; close on exit."""
+    settings = app[SETTINGS]
+    storage = configured_storage(settings, app[PLUGIN_MANAGER])
+    await storage.open()
+    try:
+        if settings.storage.migrate_on_start:
+            for migration in await storage.records.migrate():
+                log.info("applied migration %04d %s", migration.version, migration.name)
+        app[STORAGE] = storage
+        app[INSTANCE_ID] = await storage.records.put_meta_if_absent("instance_id", str(uuid.uuid4()))
+        app[JWT_SECRET] = jwt_secret(settings)
+        yield
+    finally:
+        await storage.close()
+
+
+async def plugins_context(app: web.Application) -> AsyncIterator[None]:
+    """Plugins' ``startup`` after storage is ready, their ``shutdown`` before it closes."""
+    pm = app[PLUGIN_MANAGER]
+    for result in pm.hook.startup(app=app):
+        await await_me_maybe(result)
+    try:
+        yield
+    finally:
+        for result in pm.hook.shutdown(app=app):
+            await await_me_maybe(result)
+
+
+def jwt_secret(settings: Settings) -> str:
+    """The configured secret; in dev mode one generated once and kept in the data dir."""
+    if settings.security.jwt_secret is not None:
+        return settings.security.jwt_secret.reveal()
+    path = settings.data_dir / DEV_SECRET_FILE
+    if not path.exists():
+        _create_secret_file(path)
+        log.warning(
+            "development mode: generated a JWT secret in %s; production needs "
+            "security.jwt_secret",
+            path,
+        )
+    return path.read_text(encoding="ascii").strip()
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a new secret readable by the owner only; a concurrent writer's file wins intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
+    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    try:
+        os.link(staging, path)
+    except FileExistsError:
+        pass
+    finally:
+        staging.unlink()

@@ -1,0 +1,173 @@
+"""OpenAPI 3.1 generated from route metadata and marshmallow schemas (apispec).
+
+A view declares its contract with :func:`api_doc`; :func:`build_openapi` walks the app's router
+and documents every decorated route. A meta-test checks that every ``/api/v1`` route is
+documented.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+
+import agentvault_registry
+from agentvault_registry.config.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_ERROR_DESCRIPTIONS = {
+    400: "Malformed request (not JSON, bad parameter).",
+    401: "Missing or invalid credentials.",
+    403: "Authenticated, but not allowed.",
+    404: "No such resource.",
+    409: "Conflicts with the current state.",
+    412: "A precondition failed.",
+    413: "The body is over the size limit.",
+    415: "The body is not JSON.",
+    422: "Validation failed; details map field paths to messages.",
+    429: "Rate limited; see Retry-After.",
+    503: "A backend is unavailable; see Retry-After.",
+}
+#: Errors any route can answer with, whatever it declares.
+_ALWAYS = (503,)
+_BODY_ERRORS = (400, 413, 415, 422)
+_PATH_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"description": "Stable machine code."})
+    message = fields.String(required=True, metadata={"description": "Human explanation."})
+    details = fields.Dict(required=True, metadata={"description": "Structured context."})
+    request_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "Echoed in X-Request-ID."}
+    )
+
+
+@dataclass(frozen=True)
+class ApiDoc:
+    summary: str
+    tags: tuple[str, ...]
+    description: str | None = None
+    body: type[Schema] | Schema | None = None
+    response: type[Schema] | Schema | None = None
+    status: int = 200
+    query: type[Schema] | None = None
+    errors: tuple[int, ...] = ()
+    auth: bool = False
+    content_type: str = "application/json"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def api_doc(
+    summary: str,
+    *,
+    tags: Iterable[str],
+    description: str | None = None,
+    body: type[Schema] | Schema | None = None,
+    response: type[Schema] | Schema | None = None,
+    status: int = 200,
+    query: type[Schema] | None = None,
+    errors: Iterable[int] = (),
+    auth: bool = False,
+    content_type: str = "application/json",
+) -> Callable[[F], F]:
+    """Attach the OpenAPI description of a view to it."""
+
+    def decorate(handler: F) -> F:
+        handler.__api_doc__ = ApiDoc(  # type: ignore[attr-defined]
+            summary=summary,
+            tags=tuple(tags),
+            description=description,
+            body=body,
+            response=response,
+            status=status,
+            query=query,
+            errors=tuple(errors),
+            auth=auth,
+            content_type=content_type,
+        )
+        return handler
+
+    return decorate
+
+
+def get_api_doc(handler: Any) -> ApiDoc | None:
+    return getattr(handler, "__api_doc__", None)
+
+
+def documented_routes(app: web.Application) -> Iterable[tuple[str, str, Any, ApiDoc | None]]:
+    """(method, OpenAPI path, handler, doc) for every plain route; HEAD twins and static skipped."""
+    for route in app.router.routes():
+        if route.method == "HEAD" or route.resource is None:
+            continue
+        info = route.resource.get_info()
+        raw_path = info.get("path") or info.get("formatter")
+        if raw_path is None:
+            continue
+        yield route.method, _PATH_PARAM.sub(r"{\1}", raw_path), route.handler, get_api_doc(
+            route.handler
+        )
+
+
+def build_openapi(app: web.Application, settings: Settings) -> dict[str, Any]:
+    spec = APISpec(
+        title=settings.registry.name,
+        version=agentvault_registry.__version__,
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={"description": settings.registry.description},
+    )
+    spec.components.schema("Error", schema=ErrorSchema)
+    spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    operations: dict[str, dict[str, Any]] = {}
+    for method, path, _handler, doc in documented_routes(app):
+        if doc is not None:
+            operations.setdefault(path, {})[method.lower()] = _operation(path, method, doc)
+    for path in sorted(operations):
+        spec.path(path=path, operations=operations[path])
+    return spec.to_dict()
+
+
+def _operation(path: str, method: str, doc: ApiDoc) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": doc.summary, "tags": list(doc.tags)}
+    if doc.description:
+        operation["description"] = doc.description
+    parameters: list[Any] = [
+        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+        for name in _PATH_PARAM.findall(path)
+    ]
+    if doc.query is not None:
+        parameters.append({"in": "query", "schema": doc.query})
+    if parameters:
+        operation["parameters"] = parameters
+    if doc.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": doc.body}},
+        }
+    success: dict[str, Any] = {"description": "Success."}
+    if doc.response is not None:
+        success["content"] = {doc.content_type: {"schema": doc.response}}
+    responses: dict[str, Any] = {str(doc.status): success}
+    error_codes = set(doc.errors) | set(_ALWAYS)
+    if doc.body is not None:
+        error_codes |= set(_BODY_ERRORS)
+    if doc.auth:
+        error_codes.add(401)
+        operation["security"] = [{"bearerAuth": []}]
+    for code in sorted(error_codes):
+        responses[str(code)] = {
+            "description": _ERROR_DESCRIPTIONS.get(code, "Error."),
+            "content": {"application/json": {"schema": "Error"}},
+        }
+    operation["responses"] = responses
+    return operation

@@ -1,0 +1,70 @@
+"""Reading request bodies: JSON only, size-capped, validated by a marshmallow schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from marshmallow import Schema, ValidationError
+
+from agentvault_registry.core.appkeys import SETTINGS
+from agentvault_registry.core.errors import (
+    MalformedJSON,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+async def read_json(request: web.Request, schema: Schema | None = None) -> Any:
+    """The request's JSON body, loaded through ``schema`` when given.
+
+    413 before reading when Content-Length exceeds the app's limit; 415 for another content
+    type; 400 for an empty or malformed body (with line and column); 422 with field paths when
+    the schema refuses it.
+    """
+    limit = request.app[SETTINGS].server.max_body_size
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(details={"max_bytes": limit})
+    if not _is_json(request.content_type):
+        raise UnsupportedMediaType(details={"content_type": request.content_type})
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(details={"max_bytes": limit}) from None
+    if not body.strip():
+        raise MalformedJSON("The request body is empty; a JSON document is required.")
+    try:
+        document = json.loads(body)
+    except UnicodeDecodeError:
+        raise MalformedJSON("The request body is not valid UTF-8.") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedJSON(
+            f"The request body is not valid JSON: {exc.msg}.",
+            details={"line": exc.lineno, "column": exc.colno},
+        ) from None
+    if schema is None:
+        return document
+    if not isinstance(document, dict) and not schema.many:
+        raise ValidationFailed(
+            "The request body must be a JSON object.",
+            details={"_schema": [f"Expected an object, got {_json_type(document)}."]},
+        )
+    try:
+        return schema.load(document)
+    except ValidationError as exc:
+        raise ValidationFailed(details=_as_details(exc.messages)) from None
+
+
+def _json_type(document: Any) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(document), "a number")
+
+
+def _as_details(messages: Any) -> dict[str, Any]:
+    return messages if isinstance(messages, dict) else {"_schema": messages}

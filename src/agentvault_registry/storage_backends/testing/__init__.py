@@ -1,0 +1,9 @@
+"""Conformance suites for storage backends, built-in or third-party.
+
+Subclass a suite in a test module named ``Test...`` and provide the fixtures its docstring
+lists; every implementation of a kind must pass its kind's suite.
+"""
+
+from .blobs import BlobsConformance
+from .cache import CacheConformance
+from .records import RecordsConformance

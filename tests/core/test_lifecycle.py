@@ -1,0 +1,79 @@
+"""Startup and shutdown: storage opens and migrates, plugins start and stop in order."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from aiohttp import web
+
+from agentvault_registry import BackendError, hookimpl
+from agentvault_registry.core.appkeys import INSTANCE_ID, JWT_SECRET, STORAGE
+from agentvault_registry.core.app import create_app
+
+SECRET = "k" * 40
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    @hookimpl
+    def startup(self, app):
+        async def started():
+            # Storage is open and migrated before any plugin starts.
+            assert await app[STORAGE].records.applied_migrations()
+            self.events.append("startup")
+
+        return started()
+
+    @hookimpl
+    def shutdown(self, app):
+        self.events.append("shutdown")
+
+
+async def test_plugins_start_after_storage_and_stop_before_it(aiohttp_client, make_app):
+    recorder = Recorder()
+    client = await aiohttp_client(make_app(plugins=[("recorder", recorder)]))
+    assert recorder.events == ["startup"]
+    await client.close()
+    assert recorder.events == ["startup", "shutdown"]
+
+
+async def test_the_instance_id_survives_a_restart(aiohttp_client, make_settings):
+    settings, pm = make_settings()
+    first = await aiohttp_client(create_app(settings, pm))
+    instance_id = first.app[INSTANCE_ID]
+    await first.close()
+    second = await aiohttp_client(create_app(settings, pm))
+    assert second.app[INSTANCE_ID] == instance_id
+
+
+async def test_dev_mode_generates_a_private_jwt_secret_once(aiohttp_client, make_settings, caplog):
+    settings, pm = make_settings()
+    first = await aiohttp_client(create_app(settings, pm))
+    secret = first.app[JWT_SECRET]
+    await first.close()
+    secret_file = settings.data_dir / "jwt-secret"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert "generated a JWT secret" in caplog.text
+    second = await aiohttp_client(create_app(settings, pm))
+    assert second.app[JWT_SECRET] == secret
+    assert len(secret) >= 64
+
+
+async def test_a_configured_jwt_secret_is_used(aiohttp_client, make_app):
+    client = await aiohttp_client(make_app({"security": {"jwt_secret": SECRET}}))
+    assert client.app[JWT_SECRET] == SECRET
+
+
+async def test_without_migrations_startup_fails_naming_the_records_backend(make_settings):
+    settings, pm = make_settings({"storage": {"migrate_on_start": False}})
+    runner = web.AppRunner(create_app(settings, pm))
+    try:
+        # Without its tables the registry cannot even record its instance id.
+        with pytest.raises(BackendError) as caught:
+            await runner.setup()
+    finally:
+        await runner.cleanup()
+    assert caught.value.backend == "sqlite"

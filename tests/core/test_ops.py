@@ -1,0 +1,173 @@
+"""Health, readiness, OpenAPI, Swagger UI and the registry's own agent card."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agentvault_registry import hookimpl
+from agentvault_registry.core.appkeys import INSTANCE_ID
+from agentvault_registry.core.openapi import documented_routes
+
+A2A_CARD_REQUIRED = {
+    "name",
+    "description",
+    "supportedInterfaces",
+    "version",
+    "capabilities",
+    "defaultInputModes",
+    "defaultOutputModes",
+    "skills",
+}
+
+
+async def test_health_answers_without_touching_backends(client):
+    response = await client.get("/health")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+
+
+async def test_ready_reports_every_backend(client):
+    response = await client.get("/ready")
+    assert response.status == 200
+    body = await response.json()
+    assert body["status"] == "ready"
+    assert body["checks"] == {"records": "ok", "cache": "ok", "blobs": "ok"}
+    assert body["instance_id"] == client.app[INSTANCE_ID]
+
+
+class FlakyDependency:
+    def __init__(self):
+        self.healthy = True
+
+    @hookimpl
+    def readiness_checks(self, app):
+        async def upstream():
+            if not self.healthy:
+                raise ConnectionError("upstream refused")
+
+        return {"upstream": upstream}
+
+
+async def test_a_failing_plugin_check_makes_ready_503_naming_it(aiohttp_client, make_app):
+    dependency = FlakyDependency()
+    client = await aiohttp_client(make_app(plugins=[("flaky", dependency)]))
+    assert (await client.get("/ready")).status == 200
+    dependency.healthy = False
+    response = await client.get("/ready")
+    assert response.status == 503
+    assert int(response.headers["Retry-After"]) >= 1
+    body = await response.json()
+    assert body["error"] == "not_ready"
+    assert body["details"]["checks"]["upstream"] == "ConnectionError: upstream refused"
+    assert body["details"]["checks"]["records"] == "ok"
+
+
+async def test_openapi_is_3_1_and_documents_the_ops_routes(client):
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status == 200
+    spec = await response.json()
+    assert spec["openapi"] == "3.1.0"
+    assert {"/health", "/ready", "/.well-known/agent-card.json"} <= set(spec["paths"])
+    assert "Error" in spec["components"]["schemas"]
+    ready = spec["paths"]["/ready"]["get"]["responses"]
+    assert ready["503"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+
+
+class ExtraRoutes:
+    @hookimpl
+    def register_routes(self, settings):
+        from marshmallow import Schema, fields
+
+        from agentvault_registry.core.openapi import api_doc
+
+        class ThingSchema(Schema):
+            name = fields.String(required=True)
+
+        @api_doc("Create a thing", tags=["things"], body=ThingSchema, response=ThingSchema,
+                 status=201, auth=True, errors=[409])
+        async def create_thing(request):
+            return web.json_response({}, status=201)
+
+        return [web.post("/api/v1/things/{thing_id}", create_thing)]
+
+
+async def test_plugin_routes_appear_in_openapi_with_their_schemas(aiohttp_client, make_app):
+    client = await aiohttp_client(make_app(plugins=[("things", ExtraRoutes())]))
+    spec = await (await client.get("/api/v1/openapi.json")).json()
+    operation = spec["paths"]["/api/v1/things/{thing_id}"]["post"]
+    assert operation["parameters"][0]["name"] == "thing_id"
+    assert "requestBody" in operation
+    assert {"201", "401", "409", "422", "503"} <= set(operation["responses"])
+    assert operation["security"] == [{"bearerAuth": []}]
+    assert "Thing" in spec["components"]["schemas"]
+
+
+def test_every_public_api_route_is_documented(make_app):
+    app = make_app()
+    undocumented = [
+        f"{method} {path}"
+        for method, path, _, doc in documented_routes(app)
+        if doc is None and (path.startswith("/api/v1") or path in {"/health", "/ready"})
+    ]
+    assert undocumented == []
+
+
+async def test_swagger_ui_is_served_from_vendored_assets(client):
+    page = await client.get("/api/docs")
+    assert page.status == 200
+    text = await page.text()
+    assert "/api/docs/static/swagger/swagger-ui-bundle.js" in text
+    assert "https://" not in text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    bundle = await client.get("/api/docs/static/swagger/swagger-ui-bundle.js")
+    assert bundle.status == 200
+    assert len(await bundle.read()) > 100_000
+    assert (await client.get("/api/docs/static/docs.js")).status == 200
+
+
+async def test_the_registry_card_is_a_valid_a2a_1_0_card(client):
+    response = await client.get("/.well-known/agent-card.json")
+    assert response.status == 200
+    card = await response.json()
+    assert A2A_CARD_REQUIRED <= set(card)
+    [interface] = card["supportedInterfaces"]
+    assert interface["url"].startswith(f"http://{client.host}:{client.port}/api/v1")
+    assert interface["protocolBinding"] == "HTTP+JSON"
+    assert interface["protocolVersion"] == "1.0"
+    for skill in card["skills"]:
+        assert {"id", "name", "description", "tags"} <= set(skill)
+        assert isinstance(skill["tags"], list) and skill["tags"]
+    assert card["skills"][0]["id"] == "agent-discovery"
+
+
+class SkillfulPlugin:
+    @hookimpl
+    def registry_card_skills(self, settings):
+        return [
+            {"id": "onboarding", "name": "Onboarding", "description": "d", "tags": ["x"]},
+            {"id": "agent-discovery", "name": "dup", "description": "d", "tags": ["x"]},
+        ]
+
+
+async def test_plugins_add_skills_to_the_registry_card(aiohttp_client, make_app):
+    client = await aiohttp_client(
+        make_app({"server": {"public_url": "https://registry.example.org"}},
+                 plugins=[("skillful", SkillfulPlugin())])
+    )
+    card = await (await client.get("/.well-known/agent-card.json")).json()
+    assert [skill["id"] for skill in card["skills"]] == ["agent-discovery", "onboarding"]
+    assert card["supportedInterfaces"][0]["url"] == "https://registry.example.org/api/v1"
+
+
+async def test_the_landing_page_links_to_the_docs(client):
+    response = await client.get("/")
+    assert response.status == 200
+    assert 'href="/api/docs"' in await response.text()
+
+
+async def test_the_landing_page_is_gone_when_webui_is_disabled(aiohttp_client, make_app):
+    client = await aiohttp_client(make_app({"plugins": {"disabled": ["webui"]}}))
+    assert (await client.get("/")).status == 404
+    assert (await client.get("/health")).status == 200

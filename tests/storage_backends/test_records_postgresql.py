@@ -1,0 +1,283 @@
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from marshmallow import ValidationError
+
+from agentvault_registry.config.secrets import Secret
+from agentvault_registry.core.errors import BackendError, ConfigError
+from agentvault_registry.storage_backends.postgresql import PostgresOptions, PostgresRecords
+from agentvault_registry.storage_backends.spec import BackendContext
+from agentvault_registry.storage_backends.testing import RecordsConformance
+
+pytestmark = pytest.mark.postgres
+
+CONTEXT = BackendContext(data_dir=Path("avreg-data"), production=True)
+VALID_DSN = "postgresql://u@h/db"
+
+
+def build(dsn: str, **options: Any) -> PostgresRecords:
+    return PostgresRecords.from_options(PostgresOptions().load({"dsn": dsn, **options}), CONTEXT)
+
+
+@pytest.fixture
+def records_backend_factory(fresh_postgres_dsn: str) -> Callable[[], PostgresRecords]:
+    return lambda: build(fresh_postgres_dsn, max_size=4)
+
+
+@pytest.fixture
+def tamper_migration_checksum(fresh_postgres_dsn: str) -> Callable[[int], Awaitable[None]]:
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def tamper(version: int) -> None:
+        conn = await asyncpg.connect(fresh_postgres_dsn)
+        try:
+            await conn.execute(
+                "UPDATE schema_migrations SET checksum = $1 WHERE version = $2", "0" * 64, version
+            )
+        finally:
+            await conn.close()
+
+    return tamper
+
+
+class TestPostgresRecords(RecordsConformance):
+    pass
+
+
+# ------------------------------------------------------------------ read replica
+
+
+async def test_reader_uses_the_read_replica(fresh_postgres_dsn: str) -> None:
+    backend = build(
+        fresh_postgres_dsn, read_replica_dsn=f"{fresh_postgres_dsn}?application_name=replica"
+    )
+    await backend.open()
+    try:
+        async with backend.reader() as conn:
+            assert await conn.fetchval("SHOW application_name") == "replica"
+        async with backend.connection() as conn:
+            assert await conn.fetchval("SHOW application_name") != "replica"
+    finally:
+        await backend.close()
+
+
+async def test_reader_falls_back_to_primary_without_replica(fresh_postgres_dsn: str) -> None:
+    backend = build(f"{fresh_postgres_dsn}?application_name=primary")
+    await backend.open()
+    try:
+        async with backend.reader() as conn:
+            assert await conn.fetchval("SHOW application_name") == "primary"
+    finally:
+        await backend.close()
+
+
+# ------------------------------------------------------------------------ outages
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port bound but not listening: connections to it are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port that accepts connections and never answers, like a hung server."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+async def test_open_against_closed_port_gives_backend_error(closed_port: int) -> None:
+    backend = build(f"postgresql://postgres@127.0.0.1:{closed_port}/test", connect_timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(BackendError):
+        await backend.open()
+    assert time.monotonic() - started < 1.0
+    await backend.close()
+
+
+async def test_open_against_silent_server_gives_up_after_connect_timeout(
+    silent_port: int,
+) -> None:
+    backend = build(f"postgresql://postgres@127.0.0.1:{silent_port}/test", connect_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(BackendError):
+        await backend.open()
+    assert time.monotonic() - started < 2.0
+    await backend.close()
+
+
+class OutageProxy:
+    """A loopback TCP proxy to PostgreSQL that can drop everything, as a server crash would."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def crash(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+        for writer in self._writers:
+            writer.transport.abort()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+
+    async def _handle(self, client_reader: Any, client_writer: asyncio.StreamWriter) -> None:
+        self._handlers.add(asyncio.current_task())  # type: ignore[arg-type]
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        self._writers |= {client_writer, upstream_writer}
+        try:
+            await asyncio.gather(
+                self._pipe(client_reader, upstream_writer),
+                self._pipe(upstream_reader, client_writer),
+            )
+        finally:
+            for writer in (client_writer, upstream_writer):
+                writer.close()
+                self._writers.discard(writer)
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.transport.abort()
+
+
+@pytest.fixture
+async def outage_proxy(postgres_server_dsn: str) -> AsyncIterator[OutageProxy]:
+    server = urlsplit(postgres_server_dsn)
+    proxy = OutageProxy((server.hostname or "127.0.0.1", server.port or 5432))
+    await proxy.start()
+    yield proxy
+    await proxy.crash()
+
+
+async def test_recovers_after_the_server_comes_back(
+    fresh_postgres_dsn: str, outage_proxy: OutageProxy
+) -> None:
+    direct = urlsplit(fresh_postgres_dsn)
+    proxied = direct._replace(netloc=f"{direct.username}@127.0.0.1:{outage_proxy.port}")
+    backend = build(proxied.geturl(), min_size=2, connect_timeout=1.0, acquire_timeout=1.0)
+    await backend.open()
+    try:
+        await backend.migrate()
+        assert await backend.put_meta_if_absent("instance_id", "abc") == "abc"
+
+        await outage_proxy.crash()
+        with pytest.raises(BackendError):
+            await backend.ping()
+        with pytest.raises(BackendError):
+            await backend.get_meta("instance_id")
+
+        await outage_proxy.start()
+        await backend.ping()
+        assert await backend.get_meta("instance_id") == "abc"
+    finally:
+        await backend.close()
+
+
+async def test_open_without_asyncpg_asks_for_the_postgres_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "asyncpg", None)
+    backend = build("postgresql://postgres@127.0.0.1:5432/test")
+    with pytest.raises(ConfigError, match=r"agentvault-registry\[postgres\]"):
+        await backend.open()
+
+
+# ------------------------------------------------------------------------- options
+
+
+def test_describe_hides_the_password() -> None:
+    backend = build(
+        "postgresql://avreg:s3cret@db.internal:5432/registry?password=s3cret",
+        read_replica_dsn="postgresql://avreg:s3cret@replica.internal/registry",
+    )
+    description = backend.describe()
+    assert "s3cret" not in description
+    assert "avreg@db.internal:5432/registry" in description
+    assert "replica.internal" in description
+
+
+def test_options_defaults() -> None:
+    options = PostgresOptions().load({"dsn": VALID_DSN})
+    assert options == {
+        "dsn": Secret(VALID_DSN),
+        "read_replica_dsn": None,
+        "min_size": 1,
+        "max_size": 10,
+        "acquire_timeout": 5.0,
+        "command_timeout": 30.0,
+        "connect_timeout": 5.0,
+    }
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"dsn": 5},
+        {"dsn": ""},
+        {"dsn": "mysql://u:pw@h/db"},
+        {"dsn": VALID_DSN, "read_replica_dsn": "http://replica"},
+        {"dsn": VALID_DSN, "min_size": "one"},
+        {"dsn": VALID_DSN, "min_size": 1.5},
+        {"dsn": VALID_DSN, "min_size": -1},
+        {"dsn": VALID_DSN, "max_size": 0},
+        {"dsn": VALID_DSN, "min_size": 5, "max_size": 2},
+        {"dsn": VALID_DSN, "acquire_timeout": 0},
+        {"dsn": VALID_DSN, "command_timeout": "long"},
+        {"dsn": VALID_DSN, "connect_timeout": -5},
+        {"dsn": VALID_DSN, "pool": 3},
+    ],
+    ids=[
+        "dsn-missing",
+        "dsn-not-string",
+        "dsn-empty",
+        "dsn-not-postgres",
+        "replica-not-postgres",
+        "min-size-not-number",
+        "min-size-fraction",
+        "min-size-negative",
+        "max-size-zero",
+        "min-above-max",
+        "acquire-timeout-zero",
+        "command-timeout-not-number",
+        "connect-timeout-negative",
+        "unknown-key",
+    ],
+)
+def test_options_refuse_bad_values(options: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        PostgresOptions().load(options)
+
+
+def test_options_errors_never_echo_the_dsn() -> None:
+    with pytest.raises(ValidationError) as caught:
+        PostgresOptions().load({"dsn": "mysql://u:s3cret@h/db"})
+    assert "s3cret" not in str(caught.value.messages)
