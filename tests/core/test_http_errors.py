@@ -32,6 +32,9 @@ class EchoPlugin:
         async def crash(request):
             raise RuntimeError("secret internal detail")
 
+        async def gone(request):
+            raise web.HTTPGone()
+
         async def backend_down(request):
             raise BackendError("The cache backend is unavailable.", backend="cache")
 
@@ -39,6 +42,7 @@ class EchoPlugin:
             web.post("/api/v1/test/echo", echo),
             web.get("/api/v1/test/crash", crash),
             web.get("/api/v1/test/backend-down", backend_down),
+            web.get("/api/v1/test/gone", gone),
         ]
 
 
@@ -171,3 +175,18 @@ async def test_backend_error_is_503_with_retry_after(aiohttp_client, make_app):
     body = await assert_error(response, 503, "backend_unavailable")
     assert int(response.headers["Retry-After"]) >= 1
     assert body["details"] == {"backend": "cache"}
+
+
+async def test_an_aiohttp_exception_from_a_plugin_keeps_its_status_in_the_json_shape(
+    aiohttp_client, make_app
+):
+    client = await echo_client(aiohttp_client, make_app)
+    response = await client.get("/api/v1/test/gone")
+    body = await assert_error(response, 410, "http_error")
+    assert body["message"] == "Gone"
+
+
+async def test_static_path_traversal_is_refused_as_json(client):
+    response = await client.get("/api/docs/static/%2e%2e/%2e%2e/errors.py")
+    assert response.status in {403, 404}
+    assert (await response.json())["error"] in {"forbidden", "not_found"}

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -14,6 +13,7 @@ from agentvault_registry.storage_backends import s3_blobs
 from agentvault_registry.storage_backends.s3_blobs import S3Blobs, S3BlobsOptions
 from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.testing import BlobsConformance
+from support import free_port
 
 pytestmark = pytest.mark.s3
 
@@ -21,11 +21,6 @@ CONTEXT = BackendContext(data_dir=Path("unused"), production=False)
 # moto accepts any credentials, but botocore refuses to sign without some.
 DUMMY_CREDENTIALS = {"access_key_id": "testing-key-id", "secret_access_key": "testing-secret"}
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def unique_bucket() -> str:
@@ -107,7 +102,7 @@ async def test_closed_port_is_a_backend_error() -> None:
     started = time.monotonic()
     with pytest.raises(BackendError) as raised:
         await blobs.open()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # far below a hang, yet safe on a loaded machine
     assert raised.value.backend == "s3"
     await blobs.close()
 

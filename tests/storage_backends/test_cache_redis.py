@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -17,16 +16,12 @@ from agentvault_registry.storage_backends import redis_cache
 from agentvault_registry.storage_backends.redis_cache import RedisCache, RedisCacheOptions
 from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.testing import CacheConformance
+from support import free_port
 
 pytestmark = pytest.mark.redis
 
 CONTEXT = BackendContext(data_dir=Path("unused"), production=False)
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def redis_cache_from(**options: object) -> RedisCache:
@@ -62,7 +57,7 @@ async def test_closed_port_fails_open_quickly_with_backend_error() -> None:
     started = time.monotonic()
     with pytest.raises(BackendError) as raised:
         await cache.open()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # far below a hang, yet safe on a loaded machine
     assert raised.value.backend == "redis"
     await cache.close()
 

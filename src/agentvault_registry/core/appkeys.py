@@ -20,6 +20,8 @@ STORAGE = web.AppKey("storage", Storage)
 INSTANCE_ID = web.AppKey("instance_id", str)
 #: The secret that signs tokens: from config, or generated once per data dir in dev mode.
 JWT_SECRET = web.AppKey("jwt_secret", str)
+#: The OpenAPI document, built on first request (routes are fixed once the app starts).
+OPENAPI_CACHE = web.AppKey("openapi_cache", dict)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 IDENTITY = web.RequestKey("identity", "Identity | None")

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 class RegistryError(Exception):
     """Base class of every error the registry reports to a client."""
 
-    status: ClassVar[int] = 500
+    status: int = 500
     code: ClassVar[str] = "internal_error"
     default_message: ClassVar[str] = "Internal server error."
 
@@ -26,7 +26,10 @@ class RegistryError(Exception):
         *,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        status: int | None = None,
     ) -> None:
+        if status is not None:
+            self.status = status
         self.message = message or self.default_message
         self.details = details or {}
         self.headers = headers or {}
@@ -129,6 +132,13 @@ class RateLimited(RegistryError):
         headers.update(kwargs.pop("headers", None) or {})
         super().__init__(message, headers=headers, **kwargs)
         self.retry_after = retry_after
+
+
+class HTTPStatusError(RegistryError):
+    """An aiohttp ``web.HTTPException`` (raised by aiohttp or a plugin) with no class here."""
+
+    code = "http_error"
+    default_message = "The request failed."
 
 
 class ServiceUnavailable(RegistryError):

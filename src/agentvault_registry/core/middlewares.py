@@ -16,6 +16,8 @@ from aiohttp import web
 from agentvault_registry.core.appkeys import REQUEST_ID
 from agentvault_registry.core.errors import (
     BadRequest,
+    Forbidden,
+    HTTPStatusError,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -44,6 +46,7 @@ SECURITY_HEADERS = {
 #: aiohttp's own HTTP exceptions (routing, body limits) mapped onto the registry's errors.
 _AIOHTTP_ERRORS: dict[int, type[RegistryError]] = {
     400: BadRequest,
+    403: Forbidden,
     404: NotFound,
     405: MethodNotAllowed,
     413: PayloadTooLarge,
@@ -99,14 +102,13 @@ def error_response(request: web.Request, error: RegistryError) -> web.Response:
 
 
 def _from_aiohttp(exc: web.HTTPException) -> RegistryError:
-    error_class = _AIOHTTP_ERRORS.get(exc.status)
     headers = {}
     if exc.status == 405 and "Allow" in exc.headers:
         headers["Allow"] = exc.headers["Allow"]
+    error_class = _AIOHTTP_ERRORS.get(exc.status)
     if error_class is None:
-        error = RegistryError(exc.reason, headers=headers)
-        error.status = exc.status  # type: ignore[misc]  # keeps an unmapped aiohttp status as is
-        return error
+        # A status the registry has no class for keeps its status and aiohttp's reason.
+        return HTTPStatusError(exc.reason, headers=headers, status=exc.status)
     message = None
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         message = "The request body is larger than the server accepts."

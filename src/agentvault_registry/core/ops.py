@@ -10,7 +10,13 @@ from typing import Any
 from aiohttp import web
 from marshmallow import Schema, fields
 
-from agentvault_registry.core.appkeys import INSTANCE_ID, PLUGIN_MANAGER, SETTINGS, STORAGE
+from agentvault_registry.core.appkeys import (
+    INSTANCE_ID,
+    OPENAPI_CACHE,
+    PLUGIN_MANAGER,
+    SETTINGS,
+    STORAGE,
+)
 from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.core.errors import BackendError, ServiceUnavailable
 from agentvault_registry.core.openapi import api_doc, build_openapi
@@ -21,7 +27,6 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 OPENAPI_PATH = "/api/v1/openapi.json"
 DOCS_PATH = "/api/docs"
-OPENAPI_CACHE = web.AppKey("openapi_cache", dict)
 #: Swagger UI needs its own stylesheet and inline styles; scripts only from this origin.
 DOCS_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
