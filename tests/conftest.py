@@ -8,6 +8,7 @@ the run, so CI can never pass without exercising the real backends.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -66,15 +67,29 @@ async def client(aiohttp_client, make_app):
     return await aiohttp_client(make_app())
 
 
+# --------------------------------------------------------------------------- services
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _service_url(variable: str) -> str:
+    """The service's URL; skip without it, except in CI, where that is a failure."""
+    url = os.environ.get(variable)
+    if not url:
+        if running_in_ci():
+            pytest.fail(f"{variable} must be set in CI")
+        pytest.skip(f"{variable} is not set")
+    return url
+
+
 # --------------------------------------------------------------------------- postgres
 
 
 @pytest.fixture(scope="session")
 def postgres_server_dsn() -> str:
-    dsn = os.environ.get("AVREG_TEST_POSTGRES_DSN")
-    if not dsn:
-        pytest.skip("AVREG_TEST_POSTGRES_DSN is not set")
-    return dsn
+    return _service_url("AVREG_TEST_POSTGRES_DSN")
 
 
 def _dsn_with_database(dsn: str, database: str) -> str:
@@ -105,10 +120,7 @@ async def fresh_postgres_dsn(postgres_server_dsn: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def redis_server_url() -> str:
-    url = os.environ.get("AVREG_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("AVREG_TEST_REDIS_URL is not set")
-    return url
+    return _service_url("AVREG_TEST_REDIS_URL")
 
 
 @pytest.fixture
@@ -150,7 +162,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"} and _skipped_service_tests:
+    if running_in_ci() and _skipped_service_tests:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(
@@ -169,8 +181,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def _record_exercised_hooks() -> Iterator[None]:
     """Note every hook call that reaches an implementation, for the hookspec meta-test.
 
-    Both ways the core invokes hooks are observed: calling the hook, and iterating its
-    implementations (done where the core must know which plugin answered).
+    Both ways the core invokes hooks are observed: calling the hook, and
+    ``results_by_plugin`` iterating its implementations. pluggy's own bookkeeping (which
+    also lists implementations, e.g. for ``get_hookcallers``) does not count.
     """
     original_call = pluggy.HookCaller.__call__
     original_impls = pluggy.HookCaller.get_hookimpls
@@ -182,7 +195,8 @@ def _record_exercised_hooks() -> Iterator[None]:
 
     def observed_impls(self):
         impls = original_impls(self)
-        if self.spec is not None and impls:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if self.spec is not None and impls and caller == "agentvault_registry.core.plugins":
             EXERCISED_HOOKS.add(self.name)
         return impls
 

@@ -7,7 +7,9 @@ end the command with one line per problem and a non-zero exit status, never a tr
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +29,8 @@ from agentvault_registry.config.settings import DEVELOPMENT, Settings
 from agentvault_registry.core.errors import BackendError, ConfigError
 from agentvault_registry.core.plugins import describe_plugins
 
+#: Address in use, address not available, permission denied (a port below 1024).
+BIND_ERRNOS = {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES}
 EXIT_CONFIG = 2
 EXIT_BACKEND = 3
 
@@ -116,7 +120,8 @@ def serve(
         )
         configure_logging(settings.logging.level, settings.logging.format)
         app = create_app(settings, pm)
-        web.run_app(
+        run_app_reporting_bind_errors(
+            web.run_app,
             app,
             host=settings.server.host,
             port=settings.server.port,
@@ -127,6 +132,18 @@ def serve(
                 f"http://{settings.server.host}:{settings.server.port}"
             ),
         )
+
+
+def run_app_reporting_bind_errors(run: Any, app: Any, **kwargs: Any) -> None:
+    """A port in use or an address that cannot be bound is a user problem, not a crash."""
+    try:
+        run(app, **kwargs)
+    except OSError as exc:
+        if exc.errno not in BIND_ERRNOS:
+            raise
+        raise ConfigError(
+            f"cannot listen on {kwargs['host']}:{kwargs['port']}: {os.strerror(exc.errno)}"
+        ) from None
 
 
 @cli.command()

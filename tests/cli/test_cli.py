@@ -177,3 +177,24 @@ def test_serve_starts_and_answers(tmp_path, unused_tcp_port):
     assert result.stdout.strip().splitlines()[-1] == "200", result.stderr
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "avreg-data" / "registry.sqlite3").exists()
+
+
+def test_a_config_file_that_is_not_utf8_stops_serve_with_one_line(tmp_path):
+    (tmp_path / "latin1.toml").write_bytes('[registry]\nname = "Caf\xe9"\n'.encode("latin-1"))
+    result = run_cli("serve", "--dev", "--config", "latin1.toml", cwd=tmp_path)
+    assert_clean_failure(result, "config file latin1.toml: not valid TOML: not UTF-8 text")
+
+
+def test_a_port_in_use_stops_serve_with_one_line(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--dev", "--port", str(port), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    # Startup logged the storage it opened before binding failed.
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"

@@ -160,9 +160,24 @@ def test_production_refuses_a_missing_jwt_secret(tmp_path):
     ]
 
 
-def test_production_refuses_embedded_sqlite_without_the_flag(tmp_path):
-    [line] = problems(tmp_path, overrides={"security": {"jwt_secret": SECRET}})
-    assert line.startswith("storage.records.backend: the embedded 'sqlite' backend is refused")
+def test_production_refuses_embedded_backends_without_the_flag(tmp_path):
+    records, cache = problems(tmp_path, overrides={"security": {"jwt_secret": SECRET}})
+    assert records.startswith("storage.records.backend: the embedded 'sqlite' backend is refused")
+    assert cache.startswith("storage.cache.backend: the embedded 'memory' backend is refused")
+
+
+def test_production_accepts_server_backends(tmp_path):
+    settings, _ = load(
+        tmp_path,
+        overrides={
+            "security": {"jwt_secret": SECRET},
+            "storage": {
+                "records": {"backend": "postgresql", "dsn": "postgresql://u@db/registry"},
+                "cache": {"backend": "redis", "url": "redis://cache:6379/0"},
+            },
+        },
+    )
+    assert settings.production and settings.storage.records.backend == "postgresql"
 
 
 def test_a_short_jwt_secret_is_refused(tmp_path):
@@ -179,7 +194,7 @@ class GreeterOptions(Schema):
 
 class Greeter:
     @hookimpl
-    def plugin_config_schema(self):
+    def register_config_schema(self):
         return GreeterOptions
 
 

@@ -35,6 +35,12 @@ class EchoPlugin:
         async def gone(request):
             raise web.HTTPGone()
 
+        async def moved(request):
+            raise web.HTTPFound("/health")
+
+        async def reads_body_itself(request):
+            return web.json_response(await request.json())
+
         async def backend_down(request):
             raise BackendError("The cache backend is unavailable.", backend="cache")
 
@@ -43,6 +49,8 @@ class EchoPlugin:
             web.get("/api/v1/test/crash", crash),
             web.get("/api/v1/test/backend-down", backend_down),
             web.get("/api/v1/test/gone", gone),
+            web.get("/api/v1/test/moved", moved),
+            web.post("/api/v1/test/raw", reads_body_itself),
         ]
 
 
@@ -186,7 +194,53 @@ async def test_an_aiohttp_exception_from_a_plugin_keeps_its_status_in_the_json_s
     assert body["message"] == "Gone"
 
 
-async def test_static_path_traversal_is_refused_as_json(client):
+async def test_a_static_directory_listing_is_refused_as_json(client):
+    response = await client.get("/api/docs/static/")
+    await assert_error(response, 403, "forbidden")
+
+
+async def test_static_path_traversal_finds_nothing(client):
     response = await client.get("/api/docs/static/%2e%2e/%2e%2e/errors.py")
-    assert response.status in {403, 404}
-    assert (await response.json())["error"] in {"forbidden", "not_found"}
+    await assert_error(response, 404, "not_found")
+
+
+async def test_deeply_nested_json_is_400_not_500(aiohttp_client, make_app):
+    client = await echo_client(aiohttp_client, make_app)
+    response = await client.post(
+        "/api/v1/test/echo", data=b"[" * 100_000, headers={"Content-Type": "application/json"}
+    )
+    await assert_error(response, 400, "malformed_json")
+
+
+async def test_non_finite_numbers_are_refused(aiohttp_client, make_app):
+    client = await echo_client(aiohttp_client, make_app)
+    response = await client.post(
+        "/api/v1/test/echo",
+        data=b'{"name": "a", "count": NaN}',
+        headers={"Content-Type": "application/json"},
+    )
+    body = await assert_error(response, 400, "malformed_json")
+    assert "NaN" in body["message"]
+
+
+async def test_a_plugin_reading_malformed_json_itself_still_gets_400(aiohttp_client, make_app):
+    client = await echo_client(aiohttp_client, make_app)
+    response = await client.post(
+        "/api/v1/test/raw", data=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    await assert_error(response, 400, "malformed_json")
+
+
+async def test_a_redirect_carries_the_request_id_and_security_headers(aiohttp_client, make_app):
+    client = await echo_client(aiohttp_client, make_app)
+    response = await client.get("/api/v1/test/moved", allow_redirects=False)
+    assert response.status == 302
+    assert response.headers["Location"] == "/health"
+    assert len(response.headers["X-Request-ID"]) == 32
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_backend_errors_are_logged_with_their_cause(aiohttp_client, make_app, caplog):
+    client = await echo_client(aiohttp_client, make_app)
+    await client.get("/api/v1/test/backend-down")
+    assert "GET /api/v1/test/backend-down: The cache backend is unavailable." in caplog.text

@@ -7,9 +7,11 @@ import stat
 import pytest
 from aiohttp import web
 
-from agentvault_registry import BackendError, hookimpl
+from agentvault_registry import hookimpl
 from agentvault_registry.core.appkeys import INSTANCE_ID, JWT_SECRET, STORAGE
 from agentvault_registry.core.app import create_app
+from agentvault_registry.core.errors import ConfigError
+from agentvault_registry.core.migrate import run_migrations
 
 SECRET = "k" * 40
 
@@ -67,13 +69,18 @@ async def test_a_configured_jwt_secret_is_used(aiohttp_client, make_app):
     assert client.app[JWT_SECRET] == SECRET
 
 
-async def test_without_migrations_startup_fails_naming_the_records_backend(make_settings):
+async def test_no_migrate_on_an_empty_database_says_to_run_migrate(make_settings):
     settings, pm = make_settings({"storage": {"migrate_on_start": False}})
     runner = web.AppRunner(create_app(settings, pm))
     try:
-        # Without its tables the registry cannot even record its instance id.
-        with pytest.raises(BackendError) as caught:
+        with pytest.raises(ConfigError, match="run `agentvault-registry migrate` first"):
             await runner.setup()
     finally:
         await runner.cleanup()
-    assert caught.value.backend == "sqlite"
+
+
+async def test_no_migrate_on_a_migrated_database_starts(aiohttp_client, make_settings):
+    settings, pm = make_settings({"storage": {"migrate_on_start": False}})
+    await run_migrations(settings, pm)
+    client = await aiohttp_client(create_app(settings, pm))
+    assert (await client.get("/ready")).status == 200

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from aiohttp import web
 
 from agentvault_registry import hookimpl
+from agentvault_registry.core import ops
 from agentvault_registry.core.appkeys import INSTANCE_ID
+from agentvault_registry.core.errors import PluginError
 from agentvault_registry.core.openapi import documented_routes
 
 A2A_CARD_REQUIRED = {
@@ -40,7 +45,7 @@ class FlakyDependency:
         self.healthy = True
 
     @hookimpl
-    def readiness_checks(self, app):
+    def register_readiness_checks(self, app):
         async def upstream():
             if not self.healthy:
                 raise ConnectionError("upstream refused")
@@ -58,8 +63,31 @@ async def test_a_failing_plugin_check_makes_ready_503_naming_it(aiohttp_client, 
     assert int(response.headers["Retry-After"]) >= 1
     body = await response.json()
     assert body["error"] == "not_ready"
-    assert body["details"]["checks"]["upstream"] == "ConnectionError: upstream refused"
+    assert body["details"]["checks"]["upstream"] == "failed (ConnectionError)"
+    assert "upstream refused" not in await response.text()
     assert body["details"]["checks"]["records"] == "ok"
+
+
+class SlowDependency:
+    """Registers its checks through an awaitable, and the check itself hangs."""
+
+    @hookimpl
+    def register_readiness_checks(self, app):
+        async def hang():
+            await asyncio.sleep(60)
+
+        async def checks():
+            return {"slow": hang}
+
+        return checks()
+
+
+async def test_a_hung_plugin_check_fails_within_the_timeout(aiohttp_client, make_app, monkeypatch):
+    monkeypatch.setattr(ops, "CHECK_TIMEOUT", 0.2)
+    client = await aiohttp_client(make_app(plugins=[("slow", SlowDependency())]))
+    response = await client.get("/ready")
+    assert response.status == 503
+    assert (await response.json())["details"]["checks"]["slow"] == "no answer within 0.2s"
 
 
 async def test_openapi_is_3_1_and_documents_the_ops_routes(client):
@@ -144,7 +172,7 @@ async def test_the_registry_card_is_a_valid_a2a_1_0_card(client):
 
 class SkillfulPlugin:
     @hookimpl
-    def registry_card_skills(self, settings):
+    def register_card_skills(self, settings):
         return [
             {"id": "onboarding", "name": "Onboarding", "description": "d", "tags": ["x"]},
             {"id": "agent-discovery", "name": "dup", "description": "d", "tags": ["x"]},
@@ -156,9 +184,27 @@ async def test_plugins_add_skills_to_the_registry_card(aiohttp_client, make_app)
         make_app({"server": {"public_url": "https://registry.example.org"}},
                  plugins=[("skillful", SkillfulPlugin())])
     )
-    card = await (await client.get("/.well-known/agent-card.json")).json()
+    response = await client.get("/.well-known/agent-card.json")
+    card = await response.json()
     assert [skill["id"] for skill in card["skills"]] == ["agent-discovery", "onboarding"]
     assert card["supportedInterfaces"][0]["url"] == "https://registry.example.org/api/v1"
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+
+
+async def test_a_card_derived_from_the_host_header_is_not_publicly_cacheable(client):
+    response = await client.get("/.well-known/agent-card.json")
+    assert response.headers["Cache-Control"].startswith("private")
+
+
+class BrokenSkillPlugin:
+    @hookimpl
+    def register_card_skills(self, settings):
+        return [{"name": "No id", "description": "d", "tags": ["x"]}]
+
+
+def test_a_malformed_contributed_skill_stops_startup_naming_the_plugin(make_app):
+    with pytest.raises(PluginError, match="plugin 'broken' contributes an invalid skill"):
+        make_app(plugins=[("broken", BrokenSkillPlugin())])
 
 
 async def test_the_landing_page_links_to_the_docs(client):

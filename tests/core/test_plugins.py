@@ -83,7 +83,7 @@ def installed_entry_point_plugin(tmp_path, monkeypatch):
             from agentvault_registry import hookimpl
 
             @hookimpl
-            def registry_card_skills(settings):
+            def register_card_skills(settings):
                 return [{"id": "sample", "name": "Sample", "description": "d", "tags": ["t"]}]
             """
         )

@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from agentvault_registry.storage_backends.postgresql import MIGRATION_LOCK_KEY
 from support import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -59,9 +60,25 @@ async def wait_ready(port, process):
     raise AssertionError(f"registry on {port} never became ready")
 
 
+async def wait_for_lock_waiters(connection, count):
+    """Until ``count`` sessions queue for the migration lock, i.e. both processes race for it."""
+    for _ in range(300):
+        waiting = await connection.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"only {waiting} process(es) ever waited for the migration lock")
+
+
 async def test_two_processes_serve_and_migrate_once(
     tmp_path, fresh_postgres_dsn, redis_server_url, redis_key_prefix
 ):
+    asyncpg = pytest.importorskip("asyncpg")
+    gate = await asyncpg.connect(fresh_postgres_dsn)
+    # Hold the migration lock so both processes are sure to be racing for it when it opens.
+    await gate.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
     ports = [free_port(), free_port()]
     started = [
         start_registry(tmp_path, f"worker{i}", port, fresh_postgres_dsn, redis_server_url,
@@ -69,8 +86,11 @@ async def test_two_processes_serve_and_migrate_once(
         for i, port in enumerate(ports)
     ]
     try:
+        await wait_for_lock_waiters(gate, 2)
+        await gate.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
         answers = [await wait_ready(port, process) for port, (process, _) in zip(ports, started)]
     finally:
+        await gate.close()
         for process, log in started:
             process.terminate()
             process.wait(15)
@@ -82,7 +102,6 @@ async def test_two_processes_serve_and_migrate_once(
 
     logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(2)]
     applied = [line for log in logs for line in log.splitlines() if MIGRATION_LOG in line]
-    asyncpg = pytest.importorskip("asyncpg")
     connection = await asyncpg.connect(fresh_postgres_dsn)
     try:
         versions = await connection.fetch("SELECT version FROM schema_migrations ORDER BY version")

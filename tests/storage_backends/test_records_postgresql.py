@@ -281,3 +281,23 @@ def test_options_errors_never_echo_the_dsn() -> None:
     with pytest.raises(ValidationError) as caught:
         PostgresOptions().load({"dsn": "mysql://u:s3cret@h/db"})
     assert "s3cret" not in str(caught.value.messages)
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://user:hunter2@localhost:99999/db",
+        "postgresql://user:hunter2@localhost:port/db",
+        "postgresql://user:hunter2@[::1/db",
+        "postgresql://user:hunter2@a:5432,b:0/db",
+    ],
+)
+def test_a_dsn_with_an_invalid_host_or_port_is_refused_without_echoing_it(dsn: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        PostgresOptions().load({"dsn": dsn})
+    assert "hunter2" not in str(caught.value.messages)
+
+
+def test_multi_host_and_ipv6_dsns_are_accepted() -> None:
+    for dsn in ("postgresql://u@a:5432,b:5433/db", "postgresql://u@[::1]:5432/db", "postgres:///db"):
+        PostgresOptions().load({"dsn": dsn})

@@ -22,7 +22,7 @@ from agentvault_registry.config.settings import (
 )
 from agentvault_registry.config.sources import RawConfig, env_layers, flatten_errors, read_toml_file
 from agentvault_registry.core.errors import ConfigError
-from agentvault_registry.core.plugins import build_plugin_manager
+from agentvault_registry.core.plugins import build_plugin_manager, results_by_plugin
 from agentvault_registry.storage_backends.spec import KINDS, BackendSpec
 from agentvault_registry.storage_backends.storage import collect_backend_specs, names_of_kind
 
@@ -157,10 +157,7 @@ def _validate_plugin_sections(
 ) -> tuple[dict[str, Any], list[str]]:
     sections: dict[str, Any] = {}
     problems: list[str] = []
-    schemas = {
-        impl.plugin_name: impl.function()
-        for impl in pm.hook.plugin_config_schema.get_hookimpls()
-    }
+    schemas = dict(results_by_plugin(pm.hook.register_config_schema))
     given = {name: value for name, value in plugins.items() if name != "disabled"}
     for name, schema in schemas.items():
         try:

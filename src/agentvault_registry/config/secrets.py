@@ -61,6 +61,8 @@ def resolve_reference(value: Mapping[str, Any], environ: Mapping[str, str]) -> S
         return Secret(Path(path).read_text(encoding="utf-8").rstrip("\r\n"))
     except OSError as exc:
         raise ValidationError(f"cannot read secret file {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise ValidationError(f"secret file {path} is not UTF-8 text.") from None
 
 
 class SecretField(fields.Field):

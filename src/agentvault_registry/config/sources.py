@@ -87,6 +87,8 @@ def read_toml_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path}: not valid TOML: not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(f"config file {path}: cannot be read: {exc.strerror}") from None
 

@@ -6,10 +6,11 @@ import pluggy
 from aiohttp import web
 
 from agentvault_registry.config.settings import Settings
-from agentvault_registry.core.appkeys import PLUGIN_MANAGER, SETTINGS
+from agentvault_registry.core.appkeys import CARD_SKILLS, PLUGIN_MANAGER, SETTINGS
 from agentvault_registry.core.lifecycle import plugins_context, storage_context
 from agentvault_registry.core.middlewares import core_middlewares
 from agentvault_registry.core.ops import add_ops_routes
+from agentvault_registry.core.registry_card import collect_card_skills
 
 
 def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
@@ -20,6 +21,7 @@ def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
     )
     app[SETTINGS] = settings
     app[PLUGIN_MANAGER] = pm
+    app[CARD_SKILLS] = collect_card_skills(settings, pm)
     add_ops_routes(app)
     for routes in pm.hook.register_routes(settings=settings):
         app.router.add_routes(routes or ())

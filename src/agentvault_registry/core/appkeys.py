@@ -20,6 +20,8 @@ STORAGE = web.AppKey("storage", Storage)
 INSTANCE_ID = web.AppKey("instance_id", str)
 #: The secret that signs tokens: from config, or generated once per data dir in dev mode.
 JWT_SECRET = web.AppKey("jwt_secret", str)
+#: The skills on the registry's own agent card, collected from plugins when the app is built.
+CARD_SKILLS = web.AppKey("card_skills", list)
 #: The OpenAPI document, built on first request (routes are fixed once the app starts).
 OPENAPI_CACHE = web.AppKey("openapi_cache", dict)
 

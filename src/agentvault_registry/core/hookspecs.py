@@ -41,7 +41,7 @@ def register_storage_backends() -> Any:
 
 
 @hookspec
-def plugin_config_schema() -> Any:
+def register_config_schema() -> Any:
     """Return a marshmallow ``Schema`` class for this plugin's ``[plugins.<name>]`` section.
 
     The section is validated at startup (unknown keys refused) and the loaded result is
@@ -91,7 +91,7 @@ def identity_from_request(request: web.Request) -> Any:
 
 
 @hookspec
-def readiness_checks(app: web.Application) -> Any:
+def register_readiness_checks(app: web.Application) -> Any:
     """Return ``{name: coroutine_function}`` of extra checks for ``/ready``.
 
     Each check is awaited with no arguments and raises to report "not ready". Storage backends
@@ -100,7 +100,7 @@ def readiness_checks(app: web.Application) -> Any:
 
 
 @hookspec
-def registry_card_skills(settings: Settings) -> Any:
+def register_card_skills(settings: Settings) -> Any:
     """Return A2A ``AgentSkill`` objects (dicts) to advertise on the registry's own card.
 
     ``/.well-known/agent-card.json`` describes this registry as an A2A agent; each plugin adds

@@ -20,6 +20,7 @@ from agentvault_registry.core.appkeys import (
     STORAGE,
 )
 from agentvault_registry.core.asyncutils import await_me_maybe
+from agentvault_registry.core.errors import ConfigError
 from agentvault_registry.storage_backends.storage import configured_storage
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,11 @@ async def storage_context(app: web.Application) -> AsyncIterator[None]:
         if settings.storage.migrate_on_start:
             for migration in await storage.records.migrate():
                 log.info("applied migration %04d %s", migration.version, migration.name)
+        elif not await storage.records.applied_migrations():
+            raise ConfigError(
+                "the records database has no schema yet: run `agentvault-registry migrate` "
+                "first, or start without --no-migrate"
+            )
         app[STORAGE] = storage
         app[INSTANCE_ID] = await storage.records.put_meta_if_absent("instance_id", str(uuid.uuid4()))
         app[JWT_SECRET] = jwt_secret(settings)

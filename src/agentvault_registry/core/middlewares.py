@@ -6,6 +6,7 @@ error responses included, carries the request id and the security headers.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -18,6 +19,7 @@ from agentvault_registry.core.errors import (
     BadRequest,
     Forbidden,
     HTTPStatusError,
+    MalformedJSON,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -63,6 +65,9 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     token = request_id_var.set(request_id)
     try:
         response = await handler(request)
+    except web.HTTPException as redirect:  # the error middleware lets only < 400 through
+        redirect.headers[REQUEST_ID_HEADER] = request_id
+        raise
     finally:
         request_id_var.reset(token)
     response.headers[REQUEST_ID_HEADER] = request_id
@@ -73,10 +78,18 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 async def security_headers_middleware(
     request: web.Request, handler: Handler
 ) -> web.StreamResponse:
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as redirect:  # the error middleware lets only < 400 through
+        _add_security_headers(redirect)
+        raise
+    _add_security_headers(response)
+    return response
+
+
+def _add_security_headers(response: web.StreamResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    return response
 
 
 @web.middleware
@@ -85,7 +98,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except RegistryError as exc:
+        if exc.status >= 500:
+            # The client gets a stable message; operators need the driver's cause.
+            log.warning(
+                "%s %s: %s", request.method, request.path, exc.message, exc_info=exc.__cause__
+            )
         return error_response(request, exc)
+    except json.JSONDecodeError:
+        # A plugin that read the body with request.json() instead of read_json().
+        return error_response(request, MalformedJSON())
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

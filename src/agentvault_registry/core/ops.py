@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from pathlib import Path
@@ -11,6 +12,7 @@ from aiohttp import web
 from marshmallow import Schema, fields
 
 from agentvault_registry.core.appkeys import (
+    CARD_SKILLS,
     INSTANCE_ID,
     OPENAPI_CACHE,
     PLUGIN_MANAGER,
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 OPENAPI_PATH = "/api/v1/openapi.json"
+#: A plugin's readiness check that takes longer than this counts as failed.
+CHECK_TIMEOUT = 3.0
 DOCS_PATH = "/api/docs"
 #: Swagger UI needs its own stylesheet and inline styles; scripts only from this origin.
 DOCS_CSP = (
@@ -63,29 +67,34 @@ async def health(request: web.Request) -> web.Response:
     description="503 names each dependency that failed, in details.checks.",
 )
 async def ready(request: web.Request) -> web.Response:
-    checks = await request.app[STORAGE].ping_all()
-    pm = request.app[PLUGIN_MANAGER]
-    for extra in pm.hook.readiness_checks(app=request.app):
-        for name, check in (extra or {}).items():
-            checks[name] = await _run_check(name, check)
+    app = request.app
+    plugin_checks: dict[str, Any] = {}
+    for registered in app[PLUGIN_MANAGER].hook.register_readiness_checks(app=app):
+        plugin_checks.update(await await_me_maybe(registered) or {})
+    backend_results, *plugin_results = await asyncio.gather(
+        app[STORAGE].ping_all(), *(_run_check(name, check) for name, check in plugin_checks.items())
+    )
+    checks = {**backend_results, **dict(zip(plugin_checks, plugin_results, strict=True))}
     failed = {name: reason for name, reason in checks.items() if reason is not None}
     report = {name: reason or "ok" for name, reason in checks.items()}
     if failed:
         summary = "; ".join(f"{name}: {reason}" for name, reason in failed.items())
         raise NotReady(f"Not ready: {summary}", details={"checks": report})
-    return web.json_response(
-        {"status": "ready", "instance_id": request.app[INSTANCE_ID], "checks": report}
-    )
+    return web.json_response({"status": "ready", "instance_id": app[INSTANCE_ID], "checks": report})
 
 
 async def _run_check(name: str, check: Any) -> str | None:
+    """None when the check passes; a reason fit for unauthenticated callers otherwise."""
     try:
-        await await_me_maybe(check)
+        await asyncio.wait_for(await_me_maybe(check), CHECK_TIMEOUT)
     except BackendError as exc:
         return exc.message
+    except TimeoutError:
+        return f"no answer within {CHECK_TIMEOUT:g}s"
     except Exception as exc:  # a failing plugin check reports "not ready", never a 500
-        log.warning("readiness check %s failed: %r", name, exc)
-        return f"{type(exc).__name__}: {exc}"
+        # The exception text may name hosts or credentials: it goes to the log only.
+        log.warning("readiness check %s failed", name, exc_info=exc)
+        return f"failed ({type(exc).__name__})"
     return None
 
 
@@ -124,9 +133,13 @@ async def api_docs(request: web.Request) -> web.Response:
 async def agent_card(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     base_url = settings.server.public_url or f"{request.scheme}://{request.host}"
-    card = build_registry_card(settings, request.app[PLUGIN_MANAGER], base_url.rstrip("/"))
+    card = build_registry_card(settings, request.app[CARD_SKILLS], base_url.rstrip("/"))
     response = web.json_response(card)
-    response.headers["Cache-Control"] = "public, max-age=300"
+    # Without a configured public URL the card echoes the Host header: shared caches must
+    # not keep one caller's version for others.
+    response.headers["Cache-Control"] = (
+        "public, max-age=300" if settings.server.public_url else "private, max-age=60"
+    )
     return response
 
 

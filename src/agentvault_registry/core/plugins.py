@@ -72,6 +72,16 @@ def build_plugin_manager(
     return pm
 
 
+def results_by_plugin(hook: pluggy.HookCaller, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call each implementation of ``hook``; pair every result with its plugin's name.
+
+    For the hooks whose answers the core must attribute (a config schema belongs to one
+    plugin's section; a bad skill or a duplicate backend must name its plugin). Same order as
+    calling the hook.
+    """
+    return [(impl.plugin_name, impl.function(**kwargs)) for impl in reversed(hook.get_hookimpls())]
+
+
 def plugin_name(pm: pluggy.PluginManager, plugin: Any) -> str:
     name = pm.get_name(plugin)
     assert name is not None

@@ -39,15 +39,7 @@ async def read_json(request: web.Request, schema: Schema | None = None) -> Any:
         raise PayloadTooLarge(details={"max_bytes": limit}) from None
     if not body.strip():
         raise MalformedJSON("The request body is empty; a JSON document is required.")
-    try:
-        document = json.loads(body)
-    except UnicodeDecodeError:
-        raise MalformedJSON("The request body is not valid UTF-8.") from None
-    except json.JSONDecodeError as exc:
-        raise MalformedJSON(
-            f"The request body is not valid JSON: {exc.msg}.",
-            details={"line": exc.lineno, "column": exc.colno},
-        ) from None
+    document = parse_json(body)
     if schema is None:
         return document
     if not isinstance(document, dict) and not schema.many:
@@ -59,6 +51,25 @@ async def read_json(request: web.Request, schema: Schema | None = None) -> Any:
         return schema.load(document)
     except ValidationError as exc:
         raise ValidationFailed(details=_as_details(exc.messages)) from None
+
+
+def _refuse_constant(name: str) -> None:
+    raise MalformedJSON(f"The request body is not valid JSON: {name} is not a JSON number.")
+
+
+def parse_json(body: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity, bounded nesting, errors with their position."""
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except UnicodeDecodeError:
+        raise MalformedJSON("The request body is not valid UTF-8.") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedJSON(
+            f"The request body is not valid JSON: {exc.msg}.",
+            details={"line": exc.lineno, "column": exc.colno},
+        ) from None
+    except RecursionError:
+        raise MalformedJSON("The request body is nested too deeply.") from None
 
 
 def _json_type(document: Any) -> str:

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from agentvault_registry.core.errors import BackendError
+from agentvault_registry.core.errors import BackendError, Conflict
 
 #: How long clients are told to wait before retrying when a backend is down.
 DEFAULT_RETRY_AFTER = 5
@@ -28,13 +28,19 @@ DEFAULT_RETRY_AFTER = 5
 
 @contextlib.contextmanager
 def translate_errors(
-    backend: str, driver_errors: tuple[type[BaseException], ...]
+    backend: str,
+    driver_errors: tuple[type[BaseException], ...],
+    conflict_errors: tuple[type[BaseException], ...] = (),
 ) -> Iterator[None]:
-    """Re-raise any of ``driver_errors`` as :class:`BackendError` naming ``backend``."""
+    """Re-raise ``conflict_errors`` (unique or foreign-key violations) as :class:`Conflict`
+    and any other of ``driver_errors`` as :class:`BackendError` naming ``backend``."""
     try:
         yield
-    except BackendError:
+    except (BackendError, Conflict):
         raise
+    except conflict_errors:
+        # The constraint's name is schema detail; the caller knows which record it wrote.
+        raise Conflict("The record conflicts with an existing one.") from None
     except driver_errors as exc:
         raise BackendError(
             f"The {backend} backend is unavailable: {type(exc).__name__}.",

@@ -38,6 +38,7 @@ def register_storage_backends() -> list[BackendSpec]:
             factory=memory_cache.MemoryCache.from_options,
             options_schema=memory_cache.MemoryCacheOptions,
             description="in-process memory; one process only; the default",
+            embedded=True,
         ),
         BackendSpec(
             kind="cache",

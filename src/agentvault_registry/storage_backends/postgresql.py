@@ -12,6 +12,7 @@ import importlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from types import ModuleType
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -66,9 +67,19 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
 
 
 def _check_postgres_url(secret: Secret) -> None:
-    if not secret.reveal().startswith(("postgresql://", "postgres://")):
-        # Never echo the value: it holds a password.
+    # Messages never echo the value: it holds a password.
+    dsn = secret.reveal()
+    if not dsn.startswith(("postgresql://", "postgres://")):
         raise ValidationError("must be a postgresql:// URL.")
+    try:
+        netloc = urlsplit(dsn).netloc
+    except ValueError:
+        raise ValidationError("is not a valid URL (check the host).") from None
+    for host in netloc.rpartition("@")[2].split(","):
+        port = host.rpartition("]")[2] if host.startswith("[") else host
+        port = port.partition(":")[2]
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise ValidationError("has an invalid port.")
 
 
 def redact_dsn(dsn: str) -> str:
@@ -224,7 +235,9 @@ class PostgresRecords(RecordsBackend):
         return self._pool
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
-        return translate_errors(self.name, _driver_errors())
+        return translate_errors(
+            self.name, _driver_errors(), (_require_asyncpg().IntegrityConstraintViolationError,)
+        )
 
     # ----------------------------------------------------------------- migrations
 

@@ -36,8 +36,9 @@ class BackendSpec:
     factory: Callable[[Mapping[str, Any], BackendContext], Backend]
     options_schema: type[Schema]
     description: str = ""
-    #: Set for backends meant for one process on one machine (embedded SQLite): production mode
-    #: refuses them unless explicitly allowed.
+    #: Set for backends meant for one process on one machine (SQLite, the memory cache):
+    #: production mode refuses them unless explicitly allowed, since several workers would
+    #: not share their state.
     embedded: bool = False
 
     def __post_init__(self) -> None:

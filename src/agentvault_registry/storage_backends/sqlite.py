@@ -205,7 +205,7 @@ class SqliteRecords(RecordsBackend):
     # -------------------------------------------------------------------- helpers
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
-        return translate_errors(self.name, _DRIVER_ERRORS)
+        return translate_errors(self.name, _DRIVER_ERRORS, (sqlite3.IntegrityError,))
 
     @contextlib.asynccontextmanager
     async def _locked(self) -> AsyncIterator[aiosqlite.Connection]:

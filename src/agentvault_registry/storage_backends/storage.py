@@ -11,6 +11,7 @@ import pluggy
 
 from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.errors import BackendError, ConfigError
+from agentvault_registry.core.plugins import results_by_plugin
 from agentvault_registry.storage_backends.base import (
     Backend,
     BlobBackend,
@@ -28,12 +29,12 @@ PING_TIMEOUT = 3.0
 def collect_backend_specs(pm: pluggy.PluginManager) -> dict[tuple[str, str], BackendSpec]:
     """Every backend the loaded plugins offer, by (kind, name)."""
     specs: dict[tuple[str, str], BackendSpec] = {}
-    for impl in pm.hook.register_storage_backends.get_hookimpls():
-        for spec in impl.function() or ():
+    for plugin, registered in results_by_plugin(pm.hook.register_storage_backends):
+        for spec in registered or ():
             key = (spec.kind, spec.name)
             if key in specs:
                 raise ConfigError(
-                    f"plugin {impl.plugin_name!r} registers {spec.kind} backend "
+                    f"plugin {plugin!r} registers {spec.kind} backend "
                     f"{spec.name!r}, which another plugin already registered"
                 )
             specs[key] = spec
