@@ -177,6 +177,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 # ---------------------------------------------------- which hooks the suite exercises
 
+
 @pytest.fixture(scope="session", autouse=True)
 def _record_exercised_hooks() -> Iterator[None]:
     """Note every hook call that reaches an implementation, for the hookspec meta-test.

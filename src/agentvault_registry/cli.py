@@ -127,9 +127,9 @@ def serve(
             port=settings.server.port,
             access_log_format=ACCESS_LOG_FORMAT,
             access_log=None if not settings.server.access_log else web.access_logger,
-            print=lambda message: click.echo(
-                f"AgentVault Registry ({settings.mode}) on "
-                f"http://{settings.server.host}:{settings.server.port}"
+            # aiohttp's banner names the address actually bound (port 0 picks one).
+            print=lambda banner: click.echo(
+                f"AgentVault Registry ({settings.mode}): {banner.splitlines()[0].strip('= ')}"
             ),
         )
 

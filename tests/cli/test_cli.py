@@ -45,7 +45,9 @@ def assert_clean_failure(result, expected_fragment):
 
 
 def test_an_unknown_backend_stops_serve_with_one_line(tmp_path):
-    result = run_cli("serve", "--dev", cwd=tmp_path, env={"AVREG_STORAGE__CACHE__BACKEND": "memcached"})
+    result = run_cli(
+        "serve", "--dev", cwd=tmp_path, env={"AVREG_STORAGE__CACHE__BACKEND": "memcached"}
+    )
     assert_clean_failure(result, "unknown cache backend 'memcached'; installed: memory, redis")
 
 
@@ -69,11 +71,15 @@ def requiring_plugin_path(tmp_path):
     dist = site / "avreg_needs_webui-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: avreg-needs-webui\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[agentvault_registry]\nneeds_webui = avreg_needs_webui\n")
+    (dist / "entry_points.txt").write_text(
+        "[agentvault_registry]\nneeds_webui = avreg_needs_webui\n"
+    )
     return str(site)
 
 
-def test_disabling_a_plugin_another_requires_stops_serve_with_one_line(tmp_path, requiring_plugin_path):
+def test_disabling_a_plugin_another_requires_stops_serve_with_one_line(
+    tmp_path, requiring_plugin_path
+):
     result = run_cli(
         "serve",
         "--dev",
@@ -142,7 +148,7 @@ class GreetCommand:
 
 def test_plugins_can_add_subcommands(monkeypatch):
     monkeypatch.setattr(
-        core_plugins, "DEFAULT_PLUGINS", core_plugins.DEFAULT_PLUGINS + (("greeter", __name__),)
+        core_plugins, "DEFAULT_PLUGINS", (*core_plugins.DEFAULT_PLUGINS, ("greeter", __name__))
     )
     group = click.Group(commands=dict(cli.commands))
     add_plugin_commands(group)

@@ -47,7 +47,8 @@ def test_defaults_are_the_embedded_setup(tmp_path):
 
 def test_the_default_mode_is_production(tmp_path):
     settings, _ = load(
-        tmp_path, overrides={"security": {"jwt_secret": SECRET}, "storage": {"allow_embedded": True}}
+        tmp_path,
+        overrides={"security": {"jwt_secret": SECRET}, "storage": {"allow_embedded": True}},
     )
     assert settings.production
 
@@ -55,9 +56,7 @@ def test_the_default_mode_is_production(tmp_path):
 def test_file_beats_defaults_env_beats_file_flags_beat_env(tmp_path):
     toml = '[server]\nport = 9000\nhost = "0.0.0.0"\nmax_body_size = 4096\n'
     environ = {"AVREG_SERVER__PORT": "9100", "AVREG_SERVER__HOST": "127.0.0.2"}
-    settings, _ = load(
-        tmp_path, toml, environ, overrides={**DEV, "server": {"port": 9200}}
-    )
+    settings, _ = load(tmp_path, toml, environ, overrides={**DEV, "server": {"port": 9200}})
     assert settings.server.max_body_size == 4096
     assert settings.server.host == "127.0.0.2"
     assert settings.server.port == 9200
@@ -129,7 +128,9 @@ def test_unknown_backend_lists_the_installed_ones(tmp_path):
 
 
 def test_backend_options_are_validated_by_the_backend(tmp_path):
-    [line] = problems(tmp_path, toml='[storage.cache]\nbackend = "memory"\nmax_entries = "lots"\n', overrides=DEV)
+    [line] = problems(
+        tmp_path, toml='[storage.cache]\nbackend = "memory"\nmax_entries = "lots"\n', overrides=DEV
+    )
     assert line.startswith("storage.cache.max_entries")
 
 
@@ -182,7 +183,9 @@ def test_production_accepts_server_backends(tmp_path):
 
 def test_a_short_jwt_secret_is_refused(tmp_path):
     [line] = problems(tmp_path, environ={"AVREG_SECURITY__JWT_SECRET": "short"}, overrides=DEV)
-    assert line == "security.jwt_secret (from env AVREG_SECURITY__JWT_SECRET): must be at least 32 characters."
+    assert line == (
+        "security.jwt_secret (from env AVREG_SECURITY__JWT_SECRET): must be at least 32 characters."
+    )
 
 
 class GreeterOptions(Schema):
@@ -200,7 +203,10 @@ class Greeter:
 
 def test_a_plugin_section_is_validated_by_its_schema(tmp_path):
     settings, _ = load(
-        tmp_path, '[plugins.greeter]\ngreeting = "hi"\n', overrides=DEV, plugins=[("greeter", Greeter())]
+        tmp_path,
+        '[plugins.greeter]\ngreeting = "hi"\n',
+        overrides=DEV,
+        plugins=[("greeter", Greeter())],
     )
     assert settings.plugin_config("greeter") == {"greeting": "hi"}
 

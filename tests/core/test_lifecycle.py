@@ -8,8 +8,8 @@ import pytest
 from aiohttp import web
 
 from agentvault_registry import hookimpl
-from agentvault_registry.core.appkeys import INSTANCE_ID, JWT_SECRET, STORAGE
 from agentvault_registry.core.app import create_app
+from agentvault_registry.core.appkeys import INSTANCE_ID, JWT_SECRET, STORAGE
 from agentvault_registry.core.errors import ConfigError
 from agentvault_registry.core.migrate import run_migrations
 

@@ -69,7 +69,9 @@ def test_a_misspelled_hook_is_caught_at_startup():
 
 
 def test_describe_lists_plugins_with_their_hooks():
-    rows = {row["name"]: row for row in describe_plugins(build_plugin_manager(load_entry_points=False))}
+    rows = {
+        row["name"]: row for row in describe_plugins(build_plugin_manager(load_entry_points=False))
+    }
     assert rows["storage_backends"]["hooks"] == ["register_storage_backends"]
     assert "register_routes" in rows["webui"]["hooks"]
 
@@ -90,7 +92,9 @@ def installed_entry_point_plugin(tmp_path, monkeypatch):
     )
     dist = tmp_path / "avreg_sample_plugin-1.0.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: avreg-sample-plugin\nVersion: 1.0\n")
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: avreg-sample-plugin\nVersion: 1.0\n"
+    )
     (dist / "entry_points.txt").write_text("[agentvault_registry]\nsample = avreg_sample_plugin\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     yield "sample"
@@ -113,5 +117,7 @@ def test_an_entry_point_that_fails_to_import_is_a_clear_error(tmp_path, monkeypa
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: avreg-broken\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[agentvault_registry]\nbroken = avreg_no_such_module\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(PluginError, match="plugin 'broken' .* failed to load: ModuleNotFoundError"):
+    with pytest.raises(
+        PluginError, match=r"plugin 'broken' .* failed to load: ModuleNotFoundError"
+    ):
         build_plugin_manager()

@@ -6,6 +6,7 @@ their own server processes from the same installed binaries, on free loopback po
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -45,8 +46,19 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -81,14 +93,32 @@ class PrivatePostgres:
     def init(self) -> None:
         if os.geteuid() == 0:
             shutil.chown(self.workdir, "postgres")
-        self._run("initdb", "-D", str(self.datadir), "-A", "trust", "-U", "postgres",
-                  "--no-sync", "-E", "UTF8")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.datadir),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
 
     def start(self) -> None:
-        options = (f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off")
-        self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-w",
-                  "-l", str(self.workdir / "server.log"), "start")
+        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.datadir),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(self.workdir / "server.log"),
+            "start",
+        )
 
     def kill(self) -> None:
         self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop")
@@ -121,9 +151,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         server.init()
         server.start()
         yield server
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # the test left it stopped
             server.kill()
-        except subprocess.CalledProcessError:
-            pass  # the test left it stopped
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

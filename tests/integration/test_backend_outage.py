@@ -40,10 +40,19 @@ async def registry(aiohttp_client, make_app, private_postgres, private_redis):
     app = make_app(
         {
             "storage": {
-                "records": {"backend": "postgresql", "dsn": private_postgres.dsn,
-                            "connect_timeout": 2, "acquire_timeout": 2, "command_timeout": 5},
-                "cache": {"backend": "redis", "url": private_redis.url,
-                          "socket_timeout": 2, "socket_connect_timeout": 2},
+                "records": {
+                    "backend": "postgresql",
+                    "dsn": private_postgres.dsn,
+                    "connect_timeout": 2,
+                    "acquire_timeout": 2,
+                    "command_timeout": 5,
+                },
+                "cache": {
+                    "backend": "redis",
+                    "url": private_redis.url,
+                    "socket_timeout": 2,
+                    "socket_connect_timeout": 2,
+                },
             }
         },
         plugins=[("backend_routes", BackendRoutes())],
@@ -66,7 +75,9 @@ async def eventually_ok(client, method, path):
         if response.status == 200:
             return response
         await asyncio.sleep(0.25)
-    raise AssertionError(f"{method} {path} did not recover: {response.status} {await response.text()}")
+    raise AssertionError(
+        f"{method} {path} did not recover: {response.status} {await response.text()}"
+    )
 
 
 async def test_killing_redis_gives_503_then_recovers(registry, private_redis):

@@ -81,14 +81,18 @@ async def test_two_processes_serve_and_migrate_once(
     await gate.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
     ports = [free_port(), free_port()]
     started = [
-        start_registry(tmp_path, f"worker{i}", port, fresh_postgres_dsn, redis_server_url,
-                       redis_key_prefix)
+        start_registry(
+            tmp_path, f"worker{i}", port, fresh_postgres_dsn, redis_server_url, redis_key_prefix
+        )
         for i, port in enumerate(ports)
     ]
     try:
         await wait_for_lock_waiters(gate, 2)
         await gate.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
-        answers = [await wait_ready(port, process) for port, (process, _) in zip(ports, started)]
+        answers = [
+            await wait_ready(port, process)
+            for port, (process, _) in zip(ports, started, strict=True)
+        ]
     finally:
         await gate.close()
         for process, log in started:

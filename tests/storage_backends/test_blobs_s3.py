@@ -22,7 +22,6 @@ CONTEXT = BackendContext(data_dir=Path("unused"), production=False)
 DUMMY_CREDENTIALS = {"access_key_id": "testing-key-id", "secret_access_key": "testing-secret"}
 
 
-
 def unique_bucket() -> str:
     return f"avreg-test-{uuid.uuid4().hex[:16]}"
 

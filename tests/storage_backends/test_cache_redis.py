@@ -23,7 +23,6 @@ pytestmark = pytest.mark.redis
 CONTEXT = BackendContext(data_dir=Path("unused"), production=False)
 
 
-
 def redis_cache_from(**options: object) -> RedisCache:
     return RedisCache.from_options(RedisCacheOptions().load(options), CONTEXT)
 

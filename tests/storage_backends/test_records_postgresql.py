@@ -299,5 +299,9 @@ def test_a_dsn_with_an_invalid_host_or_port_is_refused_without_echoing_it(dsn: s
 
 
 def test_multi_host_and_ipv6_dsns_are_accepted() -> None:
-    for dsn in ("postgresql://u@a:5432,b:5433/db", "postgresql://u@[::1]:5432/db", "postgres:///db"):
+    for dsn in (
+        "postgresql://u@a:5432,b:5433/db",
+        "postgresql://u@[::1]:5432/db",
+        "postgres:///db",
+    ):
         PostgresOptions().load({"dsn": dsn})

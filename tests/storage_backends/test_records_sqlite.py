@@ -8,12 +8,12 @@ import pytest
 from marshmallow import ValidationError
 
 from agentvault_registry.core.errors import BackendError, ConfigError
+from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.sqlite import (
     SqliteOptions,
     SqliteRecords,
     split_statements,
 )
-from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.testing import RecordsConformance
 
 Factory = Callable[[], SqliteRecords]

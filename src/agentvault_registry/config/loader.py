@@ -202,13 +202,12 @@ def _build_settings(
     sections: Mapping[str, Any],
     raw: RawConfig,
 ) -> Settings:
-    registry = {key: value for key, value in core["registry"].items() if value is not None}
     storage_flags = {key: core["storage"][key] for key in ("allow_embedded", "migrate_on_start")}
     return Settings(
         mode=core["mode"],
         data_dir=Path(core["data_dir"]),
         server=ServerSettings(**core["server"]),
-        registry=RegistrySettings(**registry),
+        registry=RegistrySettings(**core["registry"]),
         security=SecuritySettings(**core["security"]),
         storage=StorageSettings(**storage, **storage_flags),
         logging=LoggingSettings(**core["logging"]),

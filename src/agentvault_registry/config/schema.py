@@ -42,7 +42,13 @@ class ServerSchema(_Strict):
 
 class RegistrySchema(_Strict):
     name = fields.String(load_default="AgentVault Registry", validate=validate.Length(1, 200))
-    description = fields.String(load_default=None, validate=validate.Length(1, 2000))
+    description = fields.String(
+        load_default=(
+            "A registry of AI agents: discover agents by text, capability and A2A features, "
+            "across federated registries."
+        ),
+        validate=validate.Length(1, 2000),
+    )
     organization = fields.String(load_default="AgentVault", validate=validate.Length(1, 200))
     organization_url = fields.Url(load_default="https://github.com/agentvault")
     documentation_url = fields.Url(load_default=None, allow_none=True)
@@ -111,7 +117,11 @@ class PluginsSchema(Schema):
 
     @post_load
     def _sections_are_tables(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        bad = [name for name, value in data.items() if name != "disabled" and not isinstance(value, dict)]
+        bad = [
+            name
+            for name, value in data.items()
+            if name != "disabled" and not isinstance(value, dict)
+        ]
         if bad:
             raise ValidationError({name: ["must be a table ([plugins.<name>])."] for name in bad})
         return data
@@ -122,7 +132,9 @@ def _nested(schema: type[Schema]) -> fields.Nested:
 
 
 class SettingsSchema(_Strict):
-    mode = fields.String(load_default=PRODUCTION, validate=validate.OneOf([DEVELOPMENT, PRODUCTION]))
+    mode = fields.String(
+        load_default=PRODUCTION, validate=validate.OneOf([DEVELOPMENT, PRODUCTION])
+    )
     data_dir = fields.String(load_default="avreg-data", validate=validate.Length(min=1))
     server = _nested(ServerSchema)
     registry = _nested(RegistrySchema)

@@ -1,4 +1,8 @@
-"""The validated, typed configuration the app runs with."""
+"""The validated, typed configuration the app runs with.
+
+Defaults live in one place only, the schema (:mod:`agentvault_registry.config.schema`); these
+classes just carry what the loader validated.
+"""
 
 from __future__ import annotations
 
@@ -15,31 +19,28 @@ PRODUCTION = "production"
 
 @dataclass(frozen=True)
 class ServerSettings:
-    host: str = "127.0.0.1"
-    port: int = 8080
+    host: str
+    port: int
     #: Largest request body accepted, in bytes; larger bodies get 413.
-    max_body_size: int = 1024 * 1024
+    max_body_size: int
     #: The URL clients reach this registry at (used in its agent card); derived from the
     #: request when unset.
-    public_url: str | None = None
-    access_log: bool = True
+    public_url: str | None
+    access_log: bool
 
 
 @dataclass(frozen=True)
 class RegistrySettings:
-    name: str = "AgentVault Registry"
-    description: str = (
-        "A registry of AI agents: discover agents by text, capability and A2A features, "
-        "across federated registries."
-    )
-    organization: str = "AgentVault"
-    organization_url: str = "https://github.com/agentvault"
-    documentation_url: str | None = None
+    name: str
+    description: str
+    organization: str
+    organization_url: str
+    documentation_url: str | None
 
 
 @dataclass(frozen=True)
 class SecuritySettings:
-    jwt_secret: Secret | None = None
+    jwt_secret: Secret | None
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,13 @@ class BackendChoice:
 
 @dataclass(frozen=True)
 class StorageSettings:
-    records: BackendChoice = BackendChoice("sqlite")
-    cache: BackendChoice = BackendChoice("memory")
-    blobs: BackendChoice = BackendChoice("filesystem")
-    #: Production mode refuses embedded backends (SQLite) unless this is set.
-    allow_embedded: bool = False
+    records: BackendChoice
+    cache: BackendChoice
+    blobs: BackendChoice
+    #: Production mode refuses embedded backends (SQLite, memory cache) unless this is set.
+    allow_embedded: bool
     #: Run migrations when the app starts (``serve``); ``migrate`` runs them explicitly.
-    migrate_on_start: bool = True
+    migrate_on_start: bool
 
     def choice(self, kind: str) -> BackendChoice:
         return getattr(self, kind)
@@ -64,24 +65,24 @@ class StorageSettings:
 
 @dataclass(frozen=True)
 class LoggingSettings:
-    level: str = "INFO"
-    format: str = "text"
+    level: str
+    format: str
 
 
 @dataclass(frozen=True)
 class Settings:
-    mode: str = DEVELOPMENT
-    data_dir: Path = Path("avreg-data")
-    server: ServerSettings = ServerSettings()
-    registry: RegistrySettings = RegistrySettings()
-    security: SecuritySettings = SecuritySettings()
-    storage: StorageSettings = StorageSettings()
-    logging: LoggingSettings = LoggingSettings()
-    disabled_plugins: tuple[str, ...] = ()
+    mode: str
+    data_dir: Path
+    server: ServerSettings
+    registry: RegistrySettings
+    security: SecuritySettings
+    storage: StorageSettings
+    logging: LoggingSettings
+    disabled_plugins: tuple[str, ...]
     #: Each plugin's validated ``[plugins.<name>]`` section.
-    plugin_sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    #: Where each value came from (``"file"``, ``"env:AVREG_..."``, ``"flag"``), by dotted key.
-    sources: Mapping[str, str] = field(default_factory=dict)
+    plugin_sections: Mapping[str, Mapping[str, Any]]
+    #: Where each value came from (``"file ..."``, ``"env AVREG_..."``, ``"command line"``).
+    sources: Mapping[str, str]
 
     @property
     def production(self) -> bool:

@@ -11,7 +11,7 @@ from agentvault_registry.config.settings import Settings
 from agentvault_registry.storage_backends.storage import Storage
 
 if TYPE_CHECKING:
-    from agentvault_registry.core.identity import Identity
+    pass
 
 SETTINGS = web.AppKey("settings", Settings)
 PLUGIN_MANAGER = web.AppKey("plugin_manager", pluggy.PluginManager)

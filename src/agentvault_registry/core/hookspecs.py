@@ -61,7 +61,11 @@ def register_routes(settings: Settings) -> Any:
 
 @hookspec
 def register_commands(cli: click.Group) -> None:
-    """Add subcommands to the ``agentvault-registry`` command-line interface."""
+    """Add subcommands to the ``agentvault-registry`` command-line interface.
+
+    Called before the command line is parsed, so which plugins add commands follows the
+    config file named by ``AVREG_CONFIG`` and the environment, not ``--config``.
+    """
 
 
 @hookspec

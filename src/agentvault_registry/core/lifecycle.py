@@ -43,7 +43,9 @@ async def storage_context(app: web.Application) -> AsyncIterator[None]:
                 "first, or start without --no-migrate"
             )
         app[STORAGE] = storage
-        app[INSTANCE_ID] = await storage.records.put_meta_if_absent("instance_id", str(uuid.uuid4()))
+        app[INSTANCE_ID] = await storage.records.put_meta_if_absent(
+            "instance_id", str(uuid.uuid4())
+        )
         app[JWT_SECRET] = jwt_secret(settings)
         yield
     finally:
@@ -70,8 +72,7 @@ def jwt_secret(settings: Settings) -> str:
     if not path.exists():
         _create_secret_file(path)
         log.warning(
-            "development mode: generated a JWT secret in %s; production needs "
-            "security.jwt_secret",
+            "development mode: generated a JWT secret in %s; production needs security.jwt_secret",
             path,
         )
     return path.read_text(encoding="ascii").strip()

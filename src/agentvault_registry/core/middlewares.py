@@ -75,9 +75,7 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 
 
 @web.middleware
-async def security_headers_middleware(
-    request: web.Request, handler: Handler
-) -> web.StreamResponse:
+async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
     except web.HTTPException as redirect:  # the error middleware lets only < 400 through

@@ -111,8 +111,11 @@ def documented_routes(app: web.Application) -> Iterable[tuple[str, str, Any, Api
         raw_path = info.get("path") or info.get("formatter")
         if raw_path is None:
             continue
-        yield route.method, _PATH_PARAM.sub(r"{\1}", raw_path), route.handler, get_api_doc(
-            route.handler
+        yield (
+            route.method,
+            _PATH_PARAM.sub(r"{\1}", raw_path),
+            route.handler,
+            get_api_doc(route.handler),
         )
 
 

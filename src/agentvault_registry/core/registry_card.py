@@ -60,7 +60,9 @@ def collect_card_skills(settings: Settings, pm: pluggy.PluginManager) -> list[di
             try:
                 skill = AgentSkillSchema().load(skill)
             except ValidationError as exc:
-                raise PluginError(f"plugin {plugin!r} contributes an invalid skill: {exc.messages}")
+                raise PluginError(
+                    f"plugin {plugin!r} contributes an invalid skill: {exc.messages}"
+                ) from None
             if skill["id"] not in seen:
                 seen.add(skill["id"])
                 skills.append(skill)

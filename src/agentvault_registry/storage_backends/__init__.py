@@ -10,6 +10,7 @@ from agentvault_registry.storage_backends.base import (
     RecordsBackend,
     translate_errors,
 )
+from agentvault_registry.storage_backends.migrations import MigrationError
 from agentvault_registry.storage_backends.spec import BackendContext, BackendSpec
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "BlobBackend",
     "BlobInfo",
     "CacheBackend",
+    "MigrationError",
     "RecordsBackend",
     "translate_errors",
 ]

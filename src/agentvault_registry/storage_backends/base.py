@@ -15,6 +15,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import datetime as dt
+import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -187,6 +188,11 @@ def check_blob_key(key: str) -> str:
     return key
 
 
+def content_etag(data: bytes) -> str:
+    """The ETag of a document: hex MD5, as S3 reports it for single-part uploads."""
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
 @dataclass(frozen=True)
 class BlobInfo:
     key: str
@@ -230,7 +236,11 @@ class BlobBackend(Backend):
 
     @abc.abstractmethod
     async def delete(self, key: str) -> bool:
-        """Remove the document; True when it existed."""
+        """Remove the document; True when it existed.
+
+        Object stores cannot delete-and-tell atomically: two concurrent deletes of one key may
+        both say True. Never build single-use semantics on this; the cache's ``pop`` is atomic.
+        """
 
     @abc.abstractmethod
     def list(self, prefix: str = "") -> AsyncIterator[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -28,6 +27,7 @@ from agentvault_registry.storage_backends.base import (
     BlobBackend,
     BlobInfo,
     check_blob_key,
+    content_etag,
     translate_errors,
 )
 from agentvault_registry.storage_backends.spec import BackendContext
@@ -43,10 +43,6 @@ class FilesystemBlobsOptions(Schema):
 
     #: Defaults to ``<data_dir>/blobs``.
     root = fields.String(load_default=None, allow_none=True)
-
-
-def md5_hex(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 def stored_parts(key: str) -> list[str]:
@@ -84,9 +80,7 @@ class FilesystemBlobs(BlobBackend):
         self._open = False
 
     @classmethod
-    def from_options(
-        cls, options: Mapping[str, Any], context: BackendContext
-    ) -> FilesystemBlobs:
+    def from_options(cls, options: Mapping[str, Any], context: BackendContext) -> FilesystemBlobs:
         """Build from options already validated by :class:`FilesystemBlobsOptions`."""
         root = options["root"]
         return cls(Path(root) if root else context.data_dir / "blobs")
@@ -150,7 +144,7 @@ class FilesystemBlobs(BlobBackend):
         self._meta.mkdir(parents=True, exist_ok=True)
 
     def _write(self, key: str, parts: list[str], data: bytes, content_type: str) -> BlobInfo:
-        info = BlobInfo(key=key, size=len(data), etag=md5_hex(data), content_type=content_type)
+        info = BlobInfo(key=key, size=len(data), etag=content_etag(data), content_type=content_type)
         write_atomically(self._objects.joinpath(*parts), data)
         meta = {"content_type": info.content_type, "etag": info.etag, "size": info.size}
         write_atomically(self._meta_path(parts), json.dumps(meta).encode())
@@ -177,7 +171,7 @@ class FilesystemBlobs(BlobBackend):
             raise NotFound(f"No blob {key!r}.") from None
         # Size and ETag come from the bytes read, so they match them even when a put from
         # another process replaced the data between the two reads.
-        return Blob(BlobInfo(key, len(data), md5_hex(data), info.content_type), data)
+        return Blob(BlobInfo(key, len(data), content_etag(data), info.content_type), data)
 
     def _remove(self, parts: list[str]) -> bool:
         try:

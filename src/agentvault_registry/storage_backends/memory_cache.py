@@ -145,10 +145,10 @@ class MemoryCache(CacheBackend):
     def _live_entry(self, key: str) -> _Entry | None:
         self._check_open()
         entry = self._entries.get(key)
-        if entry is not None and entry.expires_at is not None:
-            if entry.expires_at <= time.monotonic():
-                del self._entries[key]
-                return None
+        expired = entry is not None and entry.expires_at is not None
+        if expired and entry.expires_at <= time.monotonic():
+            del self._entries[key]
+            return None
         return entry
 
     def _store(self, key: str, value: bytes, deadline: float | None) -> None:

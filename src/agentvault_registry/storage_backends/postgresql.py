@@ -12,8 +12,8 @@ import importlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from types import ModuleType
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import aiohttp
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
-from marshmallow import validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from agentvault_registry.config.secrets import Secret, SecretField
 from agentvault_registry.core.errors import BackendError, ConfigError, NotFound
@@ -24,6 +30,7 @@ from agentvault_registry.storage_backends.base import (
     BlobBackend,
     BlobInfo,
     check_blob_key,
+    content_etag,
     translate_errors,
 )
 from agentvault_registry.storage_backends.spec import BackendContext
@@ -35,7 +42,10 @@ try:
     from botocore.loaders import Loader, create_loader
 
     DRIVER_ERRORS: tuple[type[BaseException], ...] = (
-        BotoCoreError, ClientError, aiohttp.ClientError, OSError
+        BotoCoreError,
+        ClientError,
+        aiohttp.ClientError,
+        OSError,
     )
 except ImportError:  # the 's3' extra is optional; open() explains how to install it
     get_session = None  # type: ignore[assignment]
@@ -86,10 +96,6 @@ class S3BlobsOptions(Schema):
             raise ValidationError(
                 "give both access_key_id and secret_access_key, or neither.", "access_key_id"
             )
-
-
-def md5_hex(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 @functools.cache
@@ -208,7 +214,7 @@ class S3Blobs(BlobBackend):
         self, key: str, data: bytes, content_type: str = DEFAULT_CONTENT_TYPE
     ) -> BlobInfo:
         object_key, client = self._object_key(key), self._s3()
-        etag = md5_hex(data)
+        etag = content_etag(data)
         with self._driver_errors():
             await client.put_object(
                 Bucket=self.bucket,

@@ -193,8 +193,7 @@ class SqliteRecords(RecordsBackend):
     async def put_meta_if_absent(self, key: str, value: str) -> str:
         async with self._transaction() as conn:
             await conn.execute(
-                "INSERT INTO registry_meta (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO NOTHING",
+                "INSERT INTO registry_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                 (key, value),
             )
             rows = await conn.execute_fetchall(

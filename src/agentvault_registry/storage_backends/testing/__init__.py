@@ -7,3 +7,5 @@ lists; every implementation of a kind must pass its kind's suite.
 from .blobs import BlobsConformance
 from .cache import CacheConformance
 from .records import RecordsConformance
+
+__all__ = ["BlobsConformance", "CacheConformance", "RecordsConformance"]

@@ -165,9 +165,7 @@ class BlobsConformance:
     async def test_ping_answers(self, blobs: BlobBackend) -> None:
         await blobs.ping()
 
-    async def test_close_is_idempotent_and_use_after_close_fails(
-        self, blobs: BlobBackend
-    ) -> None:
+    async def test_close_is_idempotent_and_use_after_close_fails(self, blobs: BlobBackend) -> None:
         await blobs.close()
         await blobs.close()
         with pytest.raises(BackendError):
