@@ -254,9 +254,9 @@ class PostgresRecords(RecordsBackend):
                 # with the connection if this process dies mid-way.
                 await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
                 await conn.execute(_CREATE_MIGRATIONS_TABLE)
-                todo = pending_migrations(known, await self._applied(conn))
+                pending = pending_migrations(known, await self._applied(conn))
                 applied = []
-                for migration in todo:
+                for migration in pending:
                     async with conn.transaction():
                         await conn.execute(migration.sql)
                         row = await conn.fetchrow(

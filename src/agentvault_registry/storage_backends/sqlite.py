@@ -148,10 +148,10 @@ class SqliteRecords(RecordsBackend):
         """
         async with self._transaction() as conn:
             await conn.execute(_CREATE_MIGRATIONS_TABLE)
-            todo = pending_migrations(known, await self._applied(conn))
-            if not todo:
+            pending = pending_migrations(known, await self._applied(conn))
+            if not pending:
                 return None
-            migration = todo[0]
+            migration = pending[0]
             for statement in split_statements(migration.sql):
                 await conn.execute(statement)
             record = AppliedMigration(
