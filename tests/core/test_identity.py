@@ -7,7 +7,13 @@ import asyncio
 from aiohttp import web
 
 from agentvault_registry import InvalidCredentials, hookimpl
-from agentvault_registry.core.identity import Identity, require_identity, resolve_identity
+from agentvault_registry.core.identity import (
+    Identity,
+    current_identity,
+    requirement_of,
+    requires,
+    resolve_identity,
+)
 
 
 class HeaderIdentity:
@@ -27,7 +33,13 @@ class HeaderIdentity:
             await asyncio.sleep(0)
             if user == "bad":
                 raise InvalidCredentials("That test user is not valid.")
-            return Identity(kind="user", subject=user, plugin="header", roles=frozenset({"admin"}))
+            return Identity(
+                kind="user",
+                subject=user,
+                plugin="header",
+                roles=frozenset({"admin"}),
+                scopes=frozenset({"agents:write"}),
+            )
 
         return check()
 
@@ -57,11 +69,24 @@ class WhoAmIRoutes:
             assert again is identity
             return web.json_response(None if identity is None else identity.subject)
 
+        @requires(role="admin")
         async def admin_only(request):
-            identity = await require_identity(request, role="admin")
-            return web.json_response(identity.subject)
+            return web.json_response(current_identity(request).subject)
 
-        return [web.get("/test/whoami", whoami), web.get("/test/admin", admin_only)]
+        @requires(scope="agents:write")
+        async def writers_only(request):
+            return web.json_response(current_identity(request).subject)
+
+        @requires(kinds=("user",))
+        async def sessions_only(request):
+            return web.json_response(current_identity(request).subject)
+
+        return [
+            web.get("/test/whoami", whoami),
+            web.get("/test/admin", admin_only),
+            web.get("/test/writers", writers_only),
+            web.get("/test/sessions", sessions_only),
+        ]
 
 
 async def make_client(aiohttp_client, make_app, *identity_plugins):
@@ -108,16 +133,39 @@ async def test_invalid_credentials_are_401_not_anonymous(aiohttp_client, make_ap
     assert (await response.json())["error"] == "invalid_credentials"
 
 
-async def test_require_identity_is_401_for_anonymous(aiohttp_client, make_app):
+async def test_requires_is_401_for_anonymous(aiohttp_client, make_app):
     client = await make_client(aiohttp_client, make_app, HeaderIdentity())
     response = await client.get("/test/admin")
     assert response.status == 401
     assert (await response.json())["error"] == "authentication_required"
 
 
-async def test_require_identity_checks_the_role(aiohttp_client, make_app):
+async def test_requires_checks_the_role(aiohttp_client, make_app):
     client = await make_client(aiohttp_client, make_app, HeaderIdentity(), TokenIdentity())
     assert (await client.get("/test/admin", headers={"X-Test-User": "ada"})).status == 200
     response = await client.get("/test/admin", headers={"X-Test-Token": "key-1"})
     assert response.status == 403
     assert (await response.json())["error"] == "forbidden"
+
+
+async def test_requires_checks_the_scope(aiohttp_client, make_app):
+    client = await make_client(aiohttp_client, make_app, HeaderIdentity(), TokenIdentity())
+    assert (await client.get("/test/writers", headers={"X-Test-User": "ada"})).status == 200
+    response = await client.get("/test/writers", headers={"X-Test-Token": "key-1"})
+    assert response.status == 403
+    assert "agents:write" in (await response.json())["message"]
+
+
+async def test_requires_checks_the_kind_of_credential(aiohttp_client, make_app):
+    client = await make_client(aiohttp_client, make_app, HeaderIdentity(), TokenIdentity())
+    assert (await client.get("/test/sessions", headers={"X-Test-User": "ada"})).status == 200
+    assert (await client.get("/test/sessions", headers={"X-Test-Token": "k"})).status == 403
+
+
+def test_the_requirement_is_readable_from_the_view():
+    @requires(role="admin", scope="admin")
+    async def view(request):
+        return web.json_response({})
+
+    requirement = requirement_of(view)
+    assert (requirement.role, requirement.scope, requirement.kinds) == ("admin", "admin", None)

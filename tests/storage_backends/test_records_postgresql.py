@@ -16,7 +16,7 @@ from agentvault_registry.config.secrets import Secret
 from agentvault_registry.core.errors import BackendError, ConfigError
 from agentvault_registry.storage_backends.postgresql import PostgresOptions, PostgresRecords
 from agentvault_registry.storage_backends.spec import BackendContext
-from agentvault_registry.storage_backends.testing import RecordsConformance
+from agentvault_registry.storage_backends.testing import AccountsConformance, RecordsConformance
 
 pytestmark = pytest.mark.postgres
 
@@ -51,6 +51,18 @@ def tamper_migration_checksum(fresh_postgres_dsn: str) -> Callable[[int], Awaita
 
 class TestPostgresRecords(RecordsConformance):
     pass
+
+
+class TestPostgresAccounts(AccountsConformance):
+    @pytest.fixture
+    async def records(self, fresh_postgres_dsn: str) -> AsyncIterator[PostgresRecords]:
+        backend = build(fresh_postgres_dsn, max_size=4)
+        await backend.open()
+        try:
+            await backend.migrate()
+            yield backend
+        finally:
+            await backend.close()
 
 
 # ------------------------------------------------------------------ read replica

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from agentvault_registry.storage_backends.sqlite import (
     SqliteRecords,
     split_statements,
 )
-from agentvault_registry.storage_backends.testing import RecordsConformance
+from agentvault_registry.storage_backends.testing import AccountsConformance, RecordsConformance
 
 Factory = Callable[[], SqliteRecords]
 
@@ -52,6 +52,18 @@ def tamper_migration_checksum(database_path: Path) -> Callable[[int], Awaitable[
 
 class TestSqliteRecords(RecordsConformance):
     pass
+
+
+class TestSqliteAccounts(AccountsConformance):
+    @pytest.fixture
+    async def records(self, records_backend_factory: Factory) -> AsyncIterator[SqliteRecords]:
+        backend = records_backend_factory()
+        await backend.open()
+        try:
+            await backend.migrate()
+            yield backend
+        finally:
+            await backend.close()
 
 
 # ------------------------------------------------------------------ backend-specific

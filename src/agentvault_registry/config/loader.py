@@ -23,6 +23,7 @@ from agentvault_registry.config.settings import (
 from agentvault_registry.config.sources import RawConfig, env_layers, flatten_errors, read_toml_file
 from agentvault_registry.core.errors import ConfigError
 from agentvault_registry.core.plugins import build_plugin_manager, results_by_plugin
+from agentvault_registry.core.ratelimit.declarations import declared_rate_limits
 from agentvault_registry.storage_backends.spec import KINDS, BackendSpec
 from agentvault_registry.storage_backends.storage import collect_backend_specs, names_of_kind
 
@@ -68,6 +69,7 @@ def load_configuration(
         storage, storage_problems = _validate_storage(core.get("storage", {}), specs, raw)
         sections, section_problems = _validate_plugin_sections(core.get("plugins", {}), pm, raw)
         problems += storage_problems + section_problems
+        problems += _rate_limit_problems(core.get("rate_limits", {}), pm, raw)
         if not problems:
             settings = _build_settings(core, storage, sections, raw)
             problems += _production_problems(settings, specs)
@@ -174,6 +176,22 @@ def _validate_plugin_sections(
     return sections, problems
 
 
+def _rate_limit_problems(
+    rates: Mapping[str, str], pm: pluggy.PluginManager, raw: RawConfig
+) -> list[str]:
+    try:
+        declared = declared_rate_limits(pm)
+    except ConfigError as exc:
+        return exc.problems
+    known = ", ".join(sorted(declared)) or "none"
+    unknown = {
+        name: [f"no loaded plugin declares a rate limit named {name!r}; declared: {known}."]
+        for name in rates
+        if name not in declared
+    }
+    return _describe(unknown, raw, "rate_limits")
+
+
 def _production_problems(
     settings: Settings, specs: Mapping[tuple[str, str], BackendSpec]
 ) -> list[str]:
@@ -213,5 +231,6 @@ def _build_settings(
         logging=LoggingSettings(**core["logging"]),
         disabled_plugins=tuple(core["plugins"]["disabled"]),
         plugin_sections=sections,
+        rate_limits=dict(core["rate_limits"]),
         sources=dict(raw.sources),
     )

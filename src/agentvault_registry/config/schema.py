@@ -6,6 +6,7 @@ each plugin's own schema validate them (see :mod:`agentvault_registry.config.loa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import (
@@ -21,6 +22,7 @@ from marshmallow import (
 
 from agentvault_registry.config.secrets import SecretField
 from agentvault_registry.config.settings import DEVELOPMENT, PRODUCTION
+from agentvault_registry.core.ratelimit.declarations import parse_rate
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -38,6 +40,8 @@ class ServerSchema(_Strict):
     )
     public_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
     access_log = fields.Boolean(load_default=True)
+    # Only behind a proxy that sets X-Forwarded-For itself: clients can write the header too.
+    trust_forwarded_for = fields.Boolean(load_default=False)
 
 
 class RegistrySchema(_Strict):
@@ -127,6 +131,26 @@ class PluginsSchema(Schema):
         return data
 
 
+class RateLimitsField(fields.Field):
+    """``{limit name: rate}``; the loader checks the names against the plugins' declarations.
+
+    The raw config joins nested tables into dotted names (see ``DOTTED_NAME_TABLES``).
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValidationError('must be a table of limit names to rates ("5/minute").')
+        problems: dict[str, list[str]] = {}
+        for name, rate in value.items():
+            try:
+                parse_rate(rate)
+            except ValueError as exc:
+                problems[name] = [str(exc)]
+        if problems:
+            raise ValidationError(problems)
+        return dict(value)
+
+
 def _nested(schema: type[Schema]) -> fields.Nested:
     return fields.Nested(schema, required=True)
 
@@ -142,6 +166,7 @@ class SettingsSchema(_Strict):
     storage = _nested(StorageSchema)
     logging = _nested(LoggingSchema)
     plugins = _nested(PluginsSchema)
+    rate_limits = RateLimitsField(load_default=dict)
 
     @pre_load
     def _every_section_present(self, data: Any, **_: Any) -> Any:

@@ -27,6 +27,8 @@ class ServerSettings:
     #: request when unset.
     public_url: str | None
     access_log: bool
+    #: Take the client IP (for rate limits) from the first X-Forwarded-For address.
+    trust_forwarded_for: bool
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class Settings:
     disabled_plugins: tuple[str, ...]
     #: Each plugin's validated ``[plugins.<name>]`` section.
     plugin_sections: Mapping[str, Mapping[str, Any]]
+    #: Configured rates by limit name (``[rate_limits]``); other limits keep their default.
+    rate_limits: Mapping[str, str]
     #: Where each value came from (``"file ..."``, ``"env AVREG_..."``, ``"command line"``).
     sources: Mapping[str, str]
 

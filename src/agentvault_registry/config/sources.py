@@ -22,6 +22,10 @@ ENV_PREFIX = "AVREG_"
 ENV_SEPARATOR = "__"
 #: Names of env vars that are not settings (they select the file, or configure the tests).
 ENV_NOT_SETTINGS = ("AVREG_CONFIG", "AVREG_TEST_")
+#: Tables keyed by dotted names (``"auth.login"``) rather than by sections. Nested tables in
+#: them (a TOML dotted key, ``AVREG_RATE_LIMITS__AUTH__LOGIN``) join into dotted names as each
+#: source is merged, so every spelling of a name is one key and precedence holds between them.
+DOTTED_NAME_TABLES = ("rate_limits",)
 
 
 class RawConfig:
@@ -34,6 +38,11 @@ class RawConfig:
         self.unresolved: set[str] = set()
 
     def merge(self, layer: Mapping[str, Any], source: str, prefix: str = "") -> None:
+        if not prefix:
+            layer = {
+                key: join_dotted_names(value) if key in DOTTED_NAME_TABLES else value
+                for key, value in layer.items()
+            }
         self._merge_into(self.data, layer, source, prefix)
 
     def _merge_into(
@@ -77,6 +86,19 @@ class RawConfig:
                 table = table[section]
             del table[key]
         return problems
+
+
+def join_dotted_names(table: Any, prefix: str = "") -> Any:
+    """``{"auth": {"login": v}}`` → ``{"auth.login": v}``; anything but a table is kept as is."""
+    if not isinstance(table, Mapping) or is_secret_reference(table):
+        return table
+    joined: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, Mapping) and not is_secret_reference(value):
+            joined.update(join_dotted_names(value, f"{prefix}{key}."))
+        else:
+            joined[f"{prefix}{key}"] = value
+    return joined
 
 
 def read_toml_file(path: Path) -> dict[str, Any]:

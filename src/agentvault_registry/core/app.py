@@ -6,11 +6,24 @@ import pluggy
 from aiohttp import web
 
 from agentvault_registry.config.settings import Settings
-from agentvault_registry.core.appkeys import CARD_SKILLS, PLUGIN_MANAGER, SETTINGS
+from agentvault_registry.core.appkeys import (
+    BACKGROUND_TASKS,
+    CARD_SKILLS,
+    PLUGIN_MANAGER,
+    RATE_LIMITER,
+    SETTINGS,
+    STORAGE,
+)
 from agentvault_registry.core.lifecycle import plugins_context, storage_context
 from agentvault_registry.core.middlewares import core_middlewares
 from agentvault_registry.core.ops import add_ops_routes
+from agentvault_registry.core.ratelimit import (
+    RateLimiter,
+    check_route_limits,
+    declared_rate_limits,
+)
 from agentvault_registry.core.registry_card import collect_card_skills
+from agentvault_registry.core.tasks import background_tasks_context
 
 
 def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
@@ -22,9 +35,17 @@ def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
     app[SETTINGS] = settings
     app[PLUGIN_MANAGER] = pm
     app[CARD_SKILLS] = collect_card_skills(settings, pm)
+    app[BACKGROUND_TASKS] = set()
+    # The cache opens with the app; the limiter asks for it on each hit.
+    app[RATE_LIMITER] = RateLimiter(
+        declared_rate_limits(pm).values(), settings.rate_limits, cache=lambda: app[STORAGE].cache
+    )
     add_ops_routes(app)
     for routes in pm.hook.register_routes(settings=settings):
         app.router.add_routes(routes or ())
+    check_route_limits(app)
     app.cleanup_ctx.append(storage_context)
     app.cleanup_ctx.append(plugins_context)
+    # Last in, so it drains first on shutdown, while storage and plugins are still up.
+    app.cleanup_ctx.append(background_tasks_context)
     return app

@@ -11,7 +11,7 @@ from agentvault_registry.config.settings import Settings
 from agentvault_registry.storage_backends.storage import Storage
 
 if TYPE_CHECKING:
-    pass
+    from agentvault_registry.core.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
 PLUGIN_MANAGER = web.AppKey("plugin_manager", pluggy.PluginManager)
@@ -22,8 +22,12 @@ INSTANCE_ID = web.AppKey("instance_id", str)
 JWT_SECRET = web.AppKey("jwt_secret", str)
 #: The skills on the registry's own agent card, collected from plugins when the app is built.
 CARD_SKILLS = web.AppKey("card_skills", list)
+#: Tasks started by requests and not awaited by them (see core.tasks).
+BACKGROUND_TASKS = web.AppKey("background_tasks", set)
 #: The OpenAPI document, built on first request (routes are fixed once the app starts).
 OPENAPI_CACHE = web.AppKey("openapi_cache", dict)
+#: The shared rate limiter (:mod:`agentvault_registry.core.ratelimit`), built with the app.
+RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 
 REQUEST_ID = web.RequestKey("request_id", str)
 IDENTITY = web.RequestKey("identity", "Identity | None")

@@ -110,3 +110,18 @@ def register_card_skills(settings: Settings) -> Any:
     ``/.well-known/agent-card.json`` describes this registry as an A2A agent; each plugin adds
     the skills it provides to callers.
     """
+
+
+@hookspec
+def register_rate_limits() -> Any:
+    """Return a list of :class:`~agentvault_registry.core.ratelimit.RateLimit` declarations.
+
+    Each names a limit (``"auth.login"``: dotted lowercase words), its default rate in the
+    ``limits`` library's notation (``"5/minute"``), what happens while the cache backend is
+    down (``"closed"``: 503 with ``Retry-After``; ``"local"``: each process counts on its own,
+    at the same rate) and a description. Views apply a limit with
+    ``@rate_limit(name)`` (:mod:`agentvault_registry.core.ratelimit`); service code counts
+    other keys through ``app[RATE_LIMITER]``. Operators change rates in the ``[rate_limits]``
+    config table. A malformed declaration, a name two plugins declare, or a configured or
+    decorated name that no loaded plugin declares stops startup.
+    """

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,8 @@ from aiohttp import web
 from agentvault_registry.core.appkeys import IDENTITY, PLUGIN_MANAGER
 from agentvault_registry.core.asyncutils import first_result
 from agentvault_registry.core.errors import AuthenticationRequired, Forbidden
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,61 @@ async def resolve_identity(request: web.Request) -> Identity | None:
     return identity
 
 
-async def require_identity(request: web.Request, *, role: str | None = None) -> Identity:
-    """The caller's identity; 401 when anonymous, 403 when it lacks ``role``."""
+@dataclass(frozen=True)
+class Requirement:
+    """What a view needs from its caller; also read by the OpenAPI generator."""
+
+    role: str | None = None
+    scope: str | None = None
+    #: Only these kinds of identity may call (``("user",)``: a logged-in session, not a key).
+    kinds: tuple[str, ...] | None = None
+
+
+async def require_identity(
+    request: web.Request, requirement: Requirement = Requirement()
+) -> Identity:
+    """The caller's identity; 401 when anonymous, 403 when it falls short of ``requirement``."""
     identity = await resolve_identity(request)
     if identity is None:
         raise AuthenticationRequired()
-    if role is not None and not identity.has_role(role):
-        raise Forbidden(f"This needs the {role!r} role.")
+    if requirement.kinds is not None and identity.kind not in requirement.kinds:
+        raise Forbidden(f"This needs a {' or '.join(requirement.kinds)} credential.")
+    if requirement.role is not None and not identity.has_role(requirement.role):
+        raise Forbidden(f"This needs the {requirement.role!r} role.")
+    if requirement.scope is not None and requirement.scope not in identity.scopes:
+        raise Forbidden(f"This needs the {requirement.scope!r} scope.")
     return identity
+
+
+def requires(
+    *, role: str | None = None, scope: str | None = None, kinds: tuple[str, ...] | None = None
+) -> Callable[[Handler], Handler]:
+    """Declare that a view needs an authenticated caller, optionally with a role or scope.
+
+    The one way views state their access rules: the check runs before the view, and the
+    OpenAPI document shows the requirement.
+    """
+    requirement = Requirement(role, scope, kinds)
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            await require_identity(request, requirement)
+            return await handler(request)
+
+        guarded.__requires__ = requirement  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate
+
+
+def current_identity(request: web.Request) -> Identity:
+    """The identity a ``@requires`` view was admitted with."""
+    identity = request.get(IDENTITY)
+    if identity is None:
+        raise AuthenticationRequired()
+    return identity
+
+
+def requirement_of(handler: Any) -> Requirement | None:
+    return getattr(handler, "__requires__", None)

@@ -19,6 +19,7 @@ from marshmallow import Schema, fields
 
 import agentvault_registry
 from agentvault_registry.config.settings import Settings
+from agentvault_registry.core.ratelimit import rate_limit_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -132,15 +133,17 @@ def build_openapi(app: web.Application, settings: Settings) -> dict[str, Any]:
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
     operations: dict[str, dict[str, Any]] = {}
-    for method, path, _handler, doc in documented_routes(app):
+    for method, path, handler, doc in documented_routes(app):
         if doc is not None:
-            operations.setdefault(path, {})[method.lower()] = _operation(path, method, doc)
+            operations.setdefault(path, {})[method.lower()] = _operation(
+                path, method, doc, rate_limit_name(handler)
+            )
     for path in sorted(operations):
         spec.path(path=path, operations=operations[path])
     return spec.to_dict()
 
 
-def _operation(path: str, method: str, doc: ApiDoc) -> dict[str, Any]:
+def _operation(path: str, method: str, doc: ApiDoc, rate_limit: str | None) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": doc.summary, "tags": list(doc.tags)}
     if doc.description:
         operation["description"] = doc.description
@@ -167,10 +170,14 @@ def _operation(path: str, method: str, doc: ApiDoc) -> dict[str, Any]:
     if doc.auth:
         error_codes.add(401)
         operation["security"] = [{"bearerAuth": []}]
+    if rate_limit is not None:
+        error_codes.add(429)
     for code in sorted(error_codes):
         responses[str(code)] = {
             "description": _ERROR_DESCRIPTIONS.get(code, "Error."),
             "content": {"application/json": {"schema": "Error"}},
         }
+    if rate_limit is not None:
+        responses["429"]["description"] = f"Over the {rate_limit!r} rate limit; see Retry-After."
     operation["responses"] = responses
     return operation

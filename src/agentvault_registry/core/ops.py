@@ -23,6 +23,7 @@ from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.core.errors import BackendError, ServiceUnavailable
 from agentvault_registry.core.openapi import api_doc, build_openapi
 from agentvault_registry.core.registry_card import build_registry_card
+from agentvault_registry.core.requests import public_base_url
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,7 @@ async def api_docs(request: web.Request) -> web.Response:
 @api_doc("This registry's own A2A Agent Card", tags=["ops"])
 async def agent_card(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    base_url = settings.server.public_url or f"{request.scheme}://{request.host}"
-    card = build_registry_card(settings, request.app[CARD_SKILLS], base_url.rstrip("/"))
+    card = build_registry_card(settings, request.app[CARD_SKILLS], public_base_url(request))
     response = web.json_response(card)
     # Without a configured public URL the card echoes the Host header: shared caches must
     # not keep one caller's version for others.

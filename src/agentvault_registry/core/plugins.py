@@ -18,6 +18,8 @@ ENTRY_POINT_GROUP = "agentvault_registry"
 DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("storage_backends", "agentvault_registry.storage_backends.plugin"),
     ("webui", "agentvault_registry.webui"),
+    ("mail", "agentvault_registry.plugins.mail"),
+    ("auth", "agentvault_registry.plugins.auth"),
 )
 
 

@@ -53,6 +53,12 @@ async def read_json(request: web.Request, schema: Schema | None = None) -> Any:
         raise ValidationFailed(details=_as_details(exc.messages)) from None
 
 
+def public_base_url(request: web.Request) -> str:
+    """The registry's external base URL: configured, or as this caller reached it."""
+    configured = request.app[SETTINGS].server.public_url
+    return (configured or f"{request.scheme}://{request.host}").rstrip("/")
+
+
 def _refuse_constant(name: str) -> None:
     raise MalformedJSON(f"The request body is not valid JSON: {name} is not a JSON number.")
 

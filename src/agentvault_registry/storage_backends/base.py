@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from agentvault_registry.core.errors import BackendError, Conflict
+from agentvault_registry.storage_backends.accounts import AccountsRecords
 
 #: How long clients are told to wait before retrying when a backend is down.
 DEFAULT_RETRY_AFTER = 5
@@ -85,7 +86,7 @@ class AppliedMigration:
     applied_at: dt.datetime
 
 
-class RecordsBackend(Backend):
+class RecordsBackend(Backend, AccountsRecords):
     """Durable, queryable records: users, agents, tokens, keys, peers, events.
 
     Features add the methods they need here, to every implementation and to the conformance

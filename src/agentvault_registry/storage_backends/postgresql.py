@@ -25,6 +25,7 @@ from agentvault_registry.storage_backends.base import (
     translate_errors,
 )
 from agentvault_registry.storage_backends.migrations import load_migrations, pending_migrations
+from agentvault_registry.storage_backends.postgresql_accounts import PostgresAccounts
 from agentvault_registry.storage_backends.spec import BackendContext
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class PostgresOptions(Schema):
             raise ValidationError("must not exceed max_size.", "min_size")
 
 
-class PostgresRecords(RecordsBackend):
+class PostgresRecords(PostgresAccounts, RecordsBackend):
     """Records in PostgreSQL, shared by any number of registry processes.
 
     Connections broken by a server restart are dropped by the pool and replaced on the next

@@ -25,6 +25,7 @@ from agentvault_registry.storage_backends.migrations import (
     pending_migrations,
 )
 from agentvault_registry.storage_backends.spec import BackendContext
+from agentvault_registry.storage_backends.sqlite_accounts import SqliteAccounts
 
 DEFAULT_FILE_NAME = "registry.sqlite3"
 DEFAULT_BUSY_TIMEOUT = 5.0
@@ -55,7 +56,7 @@ class SqliteOptions(Schema):
     )
 
 
-class SqliteRecords(RecordsBackend):
+class SqliteRecords(SqliteAccounts, RecordsBackend):
     """Records in one SQLite file, shared safely by several processes on one machine.
 
     One connection serves this process; an asyncio lock keeps each transaction to itself, so

@@ -4,8 +4,9 @@ Subclass a suite in a test module named ``Test...`` and provide the fixtures its
 lists; every implementation of a kind must pass its kind's suite.
 """
 
+from .accounts import AccountsConformance
 from .blobs import BlobsConformance
 from .cache import CacheConformance
 from .records import RecordsConformance
 
-__all__ = ["BlobsConformance", "CacheConformance", "RecordsConformance"]
+__all__ = ["AccountsConformance", "BlobsConformance", "CacheConformance", "RecordsConformance"]

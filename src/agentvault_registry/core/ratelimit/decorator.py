@@ -1,0 +1,88 @@
+"""``@rate_limit(name)``: the one way a view is rate limited."""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from agentvault_registry.core.appkeys import RATE_LIMITER, SETTINGS
+from agentvault_registry.core.errors import PluginError, RegistryError
+from agentvault_registry.core.identity import resolve_identity
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: The attribute that marks a limited handler (OpenAPI documents its 429).
+_MARKER = "__rate_limit__"
+
+
+def rate_limit(name: str) -> Callable[[Handler], Handler]:
+    """Limit a view by the declared limit ``name``, per client IP and per identity.
+
+    Every request counts against its client IP. When the request carries valid credentials,
+    it also counts against the caller (``kind:subject``); both must allow it. A denied request
+    gets 429 with ``Retry-After`` and ``X-RateLimit-*`` headers; an answered one carries the
+    ``X-RateLimit-*`` headers of the tighter counter.
+    """
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def limited(request: web.Request) -> web.StreamResponse:
+            limiter = request.app[RATE_LIMITER]
+            # The IP counts first: requests with bad credentials (401 from identity
+            # resolution) are then limited too.
+            results = [await limiter.check(name, f"ip:{client_ip(request)}")]
+            identity = await resolve_identity(request)
+            if identity is not None:
+                scope = f"identity:{identity.kind}:{identity.subject}"
+                results.append(await limiter.check(name, scope))
+            headers = min(results, key=lambda result: result.remaining).headers()
+            try:
+                response = await handler(request)
+            except RegistryError as error:
+                for header, value in headers.items():
+                    error.headers.setdefault(header, value)
+                raise
+            if not response.prepared:
+                response.headers.update(headers)
+            return response
+
+        setattr(limited, _MARKER, name)
+        return limited
+
+    return decorate
+
+
+def rate_limit_name(handler: Any) -> str | None:
+    """The limit a handler is decorated with, if any."""
+    return getattr(handler, _MARKER, None)
+
+
+def client_ip(request: web.Request) -> str:
+    """The first X-Forwarded-For address when ``server.trust_forwarded_for``, else the peer."""
+    if request.app[SETTINGS].server.trust_forwarded_for:
+        first = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(first))
+        except ValueError:
+            pass  # absent or garbage: the peer address is the best we have
+    return request.remote or "unknown"
+
+
+def check_route_limits(app: web.Application) -> None:
+    """Stop startup when a route is limited by a name no loaded plugin declares."""
+    limiter = app[RATE_LIMITER]
+    undeclared = sorted(
+        {
+            f"{route.method} {route.resource.canonical if route.resource else '?'}: {name!r}"
+            for route in app.router.routes()
+            if (name := rate_limit_name(route.handler)) is not None and name not in limiter
+        }
+    )
+    if undeclared:
+        raise PluginError(
+            [f"route {where} uses a rate limit no loaded plugin declares" for where in undeclared]
+        )

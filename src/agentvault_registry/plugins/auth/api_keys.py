@@ -1,0 +1,83 @@
+"""API keys: minted for a user with a subset of the user's scopes, shown once, stored hashed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import uuid
+
+from agentvault_registry.core.errors import Forbidden, InvalidCredentials, NotFound
+from agentvault_registry.plugins.auth.scopes import scopes_for
+from agentvault_registry.storage_backends.accounts import ApiKeyRecord, UserRecord
+from agentvault_registry.storage_backends.base import RecordsBackend
+
+KEY_PREFIX = "avk_"
+#: How much of a key is kept in clear, so its owner can tell keys apart in a list.
+SHOWN_PREFIX_LENGTH = len(KEY_PREFIX) + 6
+#: ``last_used_at`` is written at most this often per key, not on every request.
+TOUCH_INTERVAL = dt.timedelta(minutes=1)
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def looks_like_api_key(credential: str) -> bool:
+    return credential.startswith(KEY_PREFIX)
+
+
+class ApiKeyService:
+    def __init__(self, records: RecordsBackend) -> None:
+        self.records = records
+
+    async def create(
+        self, user: UserRecord, name: str, scopes: list[str], expires_at: dt.datetime | None
+    ) -> tuple[ApiKeyRecord, str]:
+        """The new key's record and the key itself, which is never available again."""
+        beyond = sorted(set(scopes) - scopes_for(user.role))
+        if beyond:
+            raise Forbidden(
+                "An API key cannot have scopes its owner's role lacks.",
+                details={"scopes": beyond},
+            )
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        record = ApiKeyRecord(
+            id=str(uuid.uuid4()),
+            user_id=user.id,
+            name=name,
+            digest=key_digest(key),
+            prefix=key[:SHOWN_PREFIX_LENGTH],
+            scopes=tuple(sorted(set(scopes))),
+            created_at=dt.datetime.now(dt.UTC),
+            expires_at=expires_at,
+        )
+        await self.records.add_api_key(record)
+        return record, key
+
+    async def list(self, user_id: str) -> list[ApiKeyRecord]:
+        return await self.records.list_api_keys(user_id)
+
+    async def revoke(self, user_id: str, key_id: str) -> None:
+        # Someone else's key and a missing key look the same: 404, nothing revealed.
+        if not await self.records.revoke_api_key(key_id, user_id, dt.datetime.now(dt.UTC)):
+            raise NotFound("No such API key.")
+
+    async def authenticate(self, key: str) -> tuple[ApiKeyRecord, UserRecord]:
+        computed = key_digest(key)
+        record = await self.records.find_api_key(computed)
+        now = dt.datetime.now(dt.UTC)
+        if (
+            record is None
+            or not hmac.compare_digest(record.digest, computed)
+            or record.revoked_at is not None
+            or (record.expires_at is not None and record.expires_at <= now)
+        ):
+            raise InvalidCredentials("The API key is not valid.")
+        user = await self.records.get_user(record.user_id)
+        if user is None or not user.is_active:
+            raise InvalidCredentials("The API key is not valid.")
+        if record.last_used_at is None or now - record.last_used_at >= TOUCH_INTERVAL:
+            await self.records.touch_api_key(record.id, now)
+        return record, user

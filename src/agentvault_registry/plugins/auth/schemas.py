@@ -1,0 +1,223 @@
+"""Request and response bodies of the auth endpoints, and the plugin's config schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from agentvault_registry.config.secrets import SecretField
+from agentvault_registry.plugins.auth.policy import MAX_LENGTH, password_problems
+from agentvault_registry.plugins.auth.scopes import ALL_SCOPES
+from agentvault_registry.plugins.auth.tokens import ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS
+
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$",
+    error="3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+)
+#: Generous bound for tokens a client echoes back; anything longer is not ours.
+TOKEN = validate.Length(min=1, max=4096)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _encodable(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Contains characters that are not valid Unicode.") from None
+
+
+class NewPasswordField(fields.String):
+    """A password being set: bounded here, checked against the policy by the schema."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            required=True,
+            load_only=True,
+            validate=[validate.Length(max=MAX_LENGTH), _encodable],
+            **kwargs,
+        )
+
+
+def _password_field() -> fields.String:
+    """A password being checked: only bounded (policy applies when setting one)."""
+    return fields.String(required=True, load_only=True, validate=validate.Length(1, MAX_LENGTH))
+
+
+# ------------------------------------------------------------------ requests
+
+
+class RegisterSchema(Strict):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    username = fields.String(required=True, validate=USERNAME)
+    password = NewPasswordField()
+
+    @validates_schema(skip_on_field_errors=True)
+    def _policy(self, data: dict[str, Any], **_: Any) -> None:
+        problems = password_problems(
+            data["password"], username=data["username"], email=data["email"]
+        )
+        if problems:
+            raise ValidationError(problems, "password")
+
+
+class VerifyEmailSchema(Strict):
+    token = fields.String(required=True, validate=TOKEN)
+
+
+class LoginSchema(Strict):
+    email = fields.String(validate=validate.Length(1, 254))
+    username = fields.String(validate=validate.Length(1, 254))
+    password = _password_field()
+
+    @validates_schema
+    def _one_login(self, data: dict[str, Any], **_: Any) -> None:
+        if ("email" in data) == ("username" in data):
+            raise ValidationError("Give either email or username.", "_schema")
+
+
+class RefreshSchema(Strict):
+    refresh_token = fields.String(required=True, validate=TOKEN)
+
+
+class PasswordChangeSchema(Strict):
+    current_password = _password_field()
+    new_password = NewPasswordField()
+
+    @validates("new_password")
+    def _policy(self, value: str, **_: Any) -> None:
+        problems = password_problems(value)
+        if problems:
+            raise ValidationError(problems)
+
+
+class RecoverSchema(Strict):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class RecoverConfirmSchema(Strict):
+    token = fields.String(required=True, validate=TOKEN)
+    new_password = NewPasswordField()
+
+    @validates("new_password")
+    def _policy(self, value: str, **_: Any) -> None:
+        problems = password_problems(value)
+        if problems:
+            raise ValidationError(problems)
+
+
+class ApiKeyCreateSchema(Strict):
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(ALL_SCOPES)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+    @validates("expires_at")
+    def _in_the_future(self, value: dt.datetime | None, **_: Any) -> None:
+        if value is not None and value <= dt.datetime.now(dt.UTC):
+            raise ValidationError("Must be in the future.")
+
+
+# ----------------------------------------------------------------- responses
+
+
+class UserSchema(Schema):
+    id = fields.String(required=True)
+    email = fields.String(required=True)
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    is_active = fields.Boolean(required=True)
+    is_verified = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class TokenPairSchema(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "Access token seconds."})
+
+
+class ApiKeySchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    prefix = fields.String(required=True, metadata={"description": "First characters of the key."})
+    scopes = fields.List(fields.String(), required=True)
+    created_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+
+
+class ApiKeyCreatedSchema(ApiKeySchema):
+    key = fields.String(required=True, metadata={"description": "Shown once; store it now."})
+
+
+class ApiKeyListSchema(Schema):
+    api_keys = fields.List(fields.Nested(ApiKeySchema), required=True)
+
+
+# -------------------------------------------------------------------- config
+
+
+class JwtKeySchema(Strict):
+    kid = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$"))
+    secret = SecretField(load_default=None)
+    private_key = SecretField(load_default=None)
+    public_key = fields.String(load_default=None)
+
+
+class AuthOptions(Strict):
+    bcrypt_cost = fields.Integer(load_default=12, validate=validate.Range(4, 16))
+    password_pepper = SecretField(load_default=None)
+    access_token_ttl = fields.Integer(load_default=900, validate=validate.Range(60, 86_400))
+    refresh_token_ttl = fields.Integer(
+        load_default=14 * 86_400, validate=validate.Range(300, 365 * 86_400)
+    )
+    verification_token_ttl = fields.Integer(
+        load_default=48 * 3600, validate=validate.Range(300, 30 * 86_400)
+    )
+    reset_token_ttl = fields.Integer(load_default=1800, validate=validate.Range(300, 86_400))
+    max_failed_logins_per_hour = fields.Integer(load_default=100, validate=validate.Range(1, 100))
+    issuer = fields.String(load_default="agentvault-registry", validate=validate.Length(1, 200))
+    audience = fields.String(load_default="agentvault-registry", validate=validate.Length(1, 200))
+    jwt_algorithm = fields.String(
+        load_default="HS256",
+        validate=validate.OneOf(SYMMETRIC_ALGORITHMS + ASYMMETRIC_ALGORITHMS),
+    )
+    #: The first key signs; the others only verify (keys being retired). Without keys, HS256
+    #: uses the registry's JWT secret.
+    jwt_keys = fields.List(fields.Nested(JwtKeySchema), load_default=list)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _keys_fit_the_algorithm(self, data: dict[str, Any], **_: Any) -> None:
+        symmetric = data["jwt_algorithm"] in SYMMETRIC_ALGORITHMS
+        if not data["jwt_keys"] and not symmetric:
+            raise ValidationError(f"{data['jwt_algorithm']} needs jwt_keys.", "jwt_keys")
+        for key in data["jwt_keys"]:
+            if symmetric and key["secret"] is None:
+                raise ValidationError(f"key {key['kid']!r} needs a secret for HS256.", "jwt_keys")
+            if not symmetric and key["public_key"] is None:
+                raise ValidationError(f"key {key['kid']!r} needs a public_key.", "jwt_keys")
+        if data["jwt_keys"] and (
+            data["jwt_keys"][0]["secret" if symmetric else "private_key"] is None
+        ):
+            raise ValidationError(
+                "the first key signs, so it needs its secret/private_key.", "jwt_keys"
+            )

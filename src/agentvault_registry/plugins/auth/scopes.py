@@ -1,0 +1,22 @@
+"""Roles, and the scopes each role grants; an API key never exceeds its owner's role."""
+
+from __future__ import annotations
+
+DEVELOPER = "developer"
+ADMIN = "admin"
+ROLES = (DEVELOPER, ADMIN)
+
+AGENTS_READ = "agents:read"
+AGENTS_WRITE = "agents:write"
+ONBOARD_TOKENS = "onboard:tokens"
+ADMIN_SCOPE = "admin"
+ALL_SCOPES = (AGENTS_READ, AGENTS_WRITE, ONBOARD_TOKENS, ADMIN_SCOPE)
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    DEVELOPER: frozenset({AGENTS_READ, AGENTS_WRITE, ONBOARD_TOKENS}),
+    ADMIN: frozenset(ALL_SCOPES),
+}
+
+
+def scopes_for(role: str) -> frozenset[str]:
+    return ROLE_SCOPES.get(role, frozenset())

@@ -1,0 +1,212 @@
+"""HTTP views of the auth plugin: parse, call the service, shape the response."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agentvault_registry.core.errors import BadRequest
+from agentvault_registry.core.identity import current_identity, requires
+from agentvault_registry.core.openapi import api_doc
+from agentvault_registry.core.ratelimit import rate_limit
+from agentvault_registry.core.requests import public_base_url, read_json
+from agentvault_registry.core.tasks import spawn
+from agentvault_registry.plugins.auth import schemas
+from agentvault_registry.plugins.auth.appkeys import API_KEY_SERVICE, AUTH_SERVICE
+from agentvault_registry.plugins.auth.service import TokenPair
+
+TAGS = ["auth"]
+SESSION = ("user",)
+
+
+def _user(request: web.Request, user: object) -> web.Response:
+    return web.json_response(schemas.UserSchema().dump(user))
+
+
+def _pair(pair: TokenPair) -> web.Response:
+    response = web.json_response(schemas.TokenPairSchema().dump(pair))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api_doc(
+    "Create a developer account",
+    tags=TAGS,
+    body=schemas.RegisterSchema,
+    response=schemas.UserSchema,
+    status=201,
+    errors=[409],
+    description="Sends an email-verification mail. 409 names the field already taken.",
+)
+@rate_limit("auth.register")
+async def register(request: web.Request) -> web.Response:
+    body = await read_json(request, schemas.RegisterSchema())
+    user = await request.app[AUTH_SERVICE].register(
+        body["email"], body["username"], body["password"], base_url=public_base_url(request)
+    )
+    return web.json_response(schemas.UserSchema().dump(user), status=201)
+
+
+@api_doc(
+    "Confirm an email address with the mailed token",
+    tags=TAGS,
+    body=schemas.VerifyEmailSchema,
+    response=schemas.UserSchema,
+    errors=[404],
+)
+@rate_limit("auth.verify_email")
+async def verify_email(request: web.Request) -> web.Response:
+    body = await read_json(request, schemas.VerifyEmailSchema())
+    return _user(request, await request.app[AUTH_SERVICE].verify_email(body["token"]))
+
+
+@api_doc(
+    "Log in with email or username and password",
+    tags=TAGS,
+    body=schemas.LoginSchema,
+    response=schemas.TokenPairSchema,
+    errors=[401],
+)
+@rate_limit("auth.login")
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request, schemas.LoginSchema())
+    login_name = body.get("email") or body["username"]
+    return _pair(await request.app[AUTH_SERVICE].login(login_name, body["password"]))
+
+
+@api_doc(
+    "Trade a refresh token for a new token pair",
+    tags=TAGS,
+    body=schemas.RefreshSchema,
+    response=schemas.TokenPairSchema,
+    errors=[401],
+    description="The refresh token is spent; presenting it again revokes the whole session.",
+)
+@rate_limit("auth.refresh")
+async def refresh(request: web.Request) -> web.Response:
+    body = await read_json(request, schemas.RefreshSchema())
+    return _pair(await request.app[AUTH_SERVICE].refresh(body["refresh_token"]))
+
+
+@api_doc("End this session", tags=TAGS, status=204, errors=[403])
+@requires(kinds=SESSION)
+async def logout(request: web.Request) -> web.Response:
+    await request.app[AUTH_SERVICE].logout(dict(current_identity(request).claims))
+    return web.Response(status=204)
+
+
+@api_doc("The calling account", tags=TAGS, response=schemas.UserSchema)
+@requires()
+async def me(request: web.Request) -> web.Response:
+    user = await request.app[AUTH_SERVICE].user(current_identity(request).subject)
+    return _user(request, user)
+
+
+@api_doc(
+    "Change the password; every other session ends",
+    tags=TAGS,
+    body=schemas.PasswordChangeSchema,
+    status=204,
+    errors=[403],
+)
+@requires(kinds=SESSION)
+@rate_limit("auth.password")
+async def change_password(request: web.Request) -> web.Response:
+    body = await read_json(request, schemas.PasswordChangeSchema())
+    identity = current_identity(request)
+    await request.app[AUTH_SERVICE].change_password(
+        identity.subject, identity.claims["sid"], body["current_password"], body["new_password"]
+    )
+    return web.Response(status=204)
+
+
+@api_doc(
+    "Mail a password-reset link",
+    tags=TAGS,
+    body=schemas.RecoverSchema,
+    status=202,
+    description="Always 202, whether or not the address has an account.",
+)
+@rate_limit("auth.recover")
+async def recover(request: web.Request) -> web.Response:
+    body = await read_json(request, schemas.RecoverSchema())
+    # In the background: answering only after the mail went out would reveal the account.
+    spawn(
+        request.app,
+        request.app[AUTH_SERVICE].recover(body["email"], base_url=public_base_url(request)),
+        name="auth.recover",
+    )
+    return web.json_response(
+        {"status": "accepted", "message": "If the address has an account, a link is on its way."},
+        status=202,
+    )
+
+
+@api_doc(
+    "Set a new password with the mailed reset token; every session ends",
+    tags=TAGS,
+    body=schemas.RecoverConfirmSchema,
+    status=204,
+    errors=[404],
+)
+@rate_limit("auth.recover")
+async def recover_confirm(request: web.Request) -> web.Response:
+    body = await read_json(request, schemas.RecoverConfirmSchema())
+    await request.app[AUTH_SERVICE].recover_confirm(body["token"], body["new_password"])
+    return web.Response(status=204)
+
+
+@api_doc("The caller's API keys", tags=TAGS, response=schemas.ApiKeyListSchema, errors=[403])
+@requires(kinds=SESSION)
+async def list_api_keys(request: web.Request) -> web.Response:
+    keys = await request.app[API_KEY_SERVICE].list(current_identity(request).subject)
+    return web.json_response({"api_keys": schemas.ApiKeySchema(many=True).dump(keys)})
+
+
+@api_doc(
+    "Mint an API key (shown once)",
+    tags=TAGS,
+    body=schemas.ApiKeyCreateSchema,
+    response=schemas.ApiKeyCreatedSchema,
+    status=201,
+    errors=[403],
+)
+@requires(kinds=SESSION)
+@rate_limit("auth.api_keys")
+async def create_api_key(request: web.Request) -> web.Response:
+    body = await read_json(request, schemas.ApiKeyCreateSchema())
+    user = await request.app[AUTH_SERVICE].user(current_identity(request).subject)
+    record, key = await request.app[API_KEY_SERVICE].create(
+        user, body["name"], body["scopes"], body["expires_at"]
+    )
+    created = schemas.ApiKeySchema().dump(record) | {"key": key}
+    response = web.json_response(created, status=201)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api_doc("Revoke one of the caller's API keys", tags=TAGS, status=204, errors=[403, 404])
+@requires(kinds=SESSION)
+async def revoke_api_key(request: web.Request) -> web.Response:
+    key_id = request.match_info["key_id"]
+    if len(key_id) > 64:
+        raise BadRequest("Not an API key id.")
+    await request.app[API_KEY_SERVICE].revoke(current_identity(request).subject, key_id)
+    return web.Response(status=204)
+
+
+def routes() -> list[web.RouteDef]:
+    prefix = "/api/v1/auth"
+    return [
+        web.post(f"{prefix}/register", register),
+        web.post(f"{prefix}/verify-email", verify_email),
+        web.post(f"{prefix}/login", login),
+        web.post(f"{prefix}/refresh", refresh),
+        web.post(f"{prefix}/logout", logout),
+        web.get(f"{prefix}/me", me),
+        web.put(f"{prefix}/password", change_password),
+        web.post(f"{prefix}/recover", recover),
+        web.post(f"{prefix}/recover/confirm", recover_confirm),
+        web.get(f"{prefix}/api-keys", list_api_keys),
+        web.post(f"{prefix}/api-keys", create_api_key),
+        web.delete(f"{prefix}/api-keys/{{key_id}}", revoke_api_key),
+    ]

@@ -1,0 +1,165 @@
+"""The records the ``auth`` plugin keeps: users, refresh-token sessions, one-time tokens, API keys.
+
+Part of the records interface (:class:`~agentvault_registry.storage_backends.base.RecordsBackend`
+inherits :class:`AccountsRecords`). Every "use once" operation is a single atomic statement in
+the database, so two processes (or two concurrent requests) can never both succeed.
+
+Timestamps are timezone-aware UTC datetimes. Emails and usernames are unique
+case-insensitively; their original spelling is kept.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from dataclasses import dataclass
+
+#: Fields of a user that ``update_user`` may change.
+USER_UPDATABLE_FIELDS = frozenset({"password_hash", "role", "is_active", "is_verified"})
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: str
+    email: str
+    username: str
+    password_hash: str
+    role: str
+    is_active: bool
+    is_verified: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RefreshTokenRecord:
+    """One refresh token; all tokens rotated from one login share a ``family_id``."""
+
+    jti: str
+    family_id: str
+    user_id: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class OneTimeTokenRecord:
+    """An email-verification or password-reset token; only its SHA-256 digest is stored."""
+
+    digest: str
+    purpose: str
+    user_id: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    id: str
+    user_id: str
+    name: str
+    #: SHA-256 hex digest of the whole key; the key itself is never stored.
+    digest: str
+    #: The first characters of the key (``avk_AbCd``), to recognise it in a list.
+    prefix: str
+    scopes: tuple[str, ...]
+    created_at: dt.datetime
+    expires_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+class AccountsRecords(abc.ABC):
+    # ------------------------------------------------------------------- users
+
+    @abc.abstractmethod
+    async def create_user(self, user: UserRecord) -> UserRecord:
+        """Insert ``user``; ``Conflict`` with ``details={"field": "email"|"username"}`` when
+        either is taken (compared case-insensitively)."""
+
+    @abc.abstractmethod
+    async def get_user(self, user_id: str) -> UserRecord | None:
+        """The user with this id, or None."""
+
+    @abc.abstractmethod
+    async def find_user_by_login(self, login: str) -> UserRecord | None:
+        """The user whose email or username equals ``login`` case-insensitively, or None."""
+
+    @abc.abstractmethod
+    async def list_users(self, *, limit: int = 100, after: str | None = None) -> list[UserRecord]:
+        """Users ordered by lower-cased username, starting after the username ``after``."""
+
+    @abc.abstractmethod
+    async def update_user(self, user_id: str, now: dt.datetime, **changes: object) -> UserRecord:
+        """Change fields named in :data:`USER_UPDATABLE_FIELDS` and set ``updated_at`` to
+        ``now``; ``NotFound`` when there is no such user. Unknown fields are a ``ValueError``."""
+
+    # ---------------------------------------------------------- refresh tokens
+
+    @abc.abstractmethod
+    async def add_refresh_token(self, token: RefreshTokenRecord) -> None:
+        """Record a newly issued refresh token."""
+
+    @abc.abstractmethod
+    async def use_refresh_token(self, jti: str, now: dt.datetime) -> RefreshTokenRecord | None:
+        """Mark the token used and return it, only if it is unused, unrevoked and unexpired at
+        ``now``; otherwise None. Atomic: of concurrent calls, at most one gets the record."""
+
+    @abc.abstractmethod
+    async def get_refresh_token(self, jti: str) -> RefreshTokenRecord | None:
+        """The token as recorded (used or not), or None; used to detect reuse."""
+
+    @abc.abstractmethod
+    async def revoke_refresh_family(self, family_id: str, now: dt.datetime) -> int:
+        """Revoke every token of the family not yet revoked; return how many."""
+
+    @abc.abstractmethod
+    async def revoke_user_refresh_tokens(
+        self, user_id: str, now: dt.datetime, *, except_family: str | None = None
+    ) -> list[str]:
+        """Revoke all of the user's tokens, except those of ``except_family``; return the ids
+        of the families that had a token revoked (so their access tokens can be refused)."""
+
+    @abc.abstractmethod
+    async def refresh_family_revoked(self, family_id: str) -> bool:
+        """Whether any token of the family was revoked (a revoked session stays revoked)."""
+
+    # --------------------------------------------------------- one-time tokens
+
+    @abc.abstractmethod
+    async def add_one_time_token(self, token: OneTimeTokenRecord) -> None:
+        """Record a new email-verification or password-reset token."""
+
+    @abc.abstractmethod
+    async def use_one_time_token(self, digest: str, purpose: str, now: dt.datetime) -> str | None:
+        """Consume the token if it exists for ``purpose``, is unused and unexpired at ``now``;
+        return its user id, else None. Atomic: at most one concurrent caller succeeds."""
+
+    @abc.abstractmethod
+    async def discard_one_time_tokens(self, user_id: str, purpose: str) -> int:
+        """Delete the user's unused tokens for ``purpose`` (a new one replaces them)."""
+
+    # ---------------------------------------------------------------- API keys
+
+    @abc.abstractmethod
+    async def add_api_key(self, key: ApiKeyRecord) -> None:
+        """Record a new API key (its digest, never the key)."""
+
+    @abc.abstractmethod
+    async def list_api_keys(self, user_id: str) -> list[ApiKeyRecord]:
+        """The user's keys that are not revoked, oldest first."""
+
+    @abc.abstractmethod
+    async def find_api_key(self, digest: str) -> ApiKeyRecord | None:
+        """The key with this digest, revoked or not, or None."""
+
+    @abc.abstractmethod
+    async def revoke_api_key(self, key_id: str, user_id: str, now: dt.datetime) -> bool:
+        """Revoke the key if it exists, belongs to ``user_id`` and is not revoked yet."""
+
+    @abc.abstractmethod
+    async def touch_api_key(self, key_id: str, now: dt.datetime) -> None:
+        """Set ``last_used_at``."""
