@@ -90,12 +90,16 @@ class PostgresAccounts(AccountsRecords):
         return UserRecord(**row) if row else None
 
     async def list_users(self, *, limit: int = 100, after: str | None = None) -> list[UserRecord]:
+        # Two statements rather than "$2 IS NULL OR ...", which would keep a prepared
+        # statement's generic plan off the index.
+        keyset, after_lower = (
+            ("", ()) if after is None else ("WHERE username_lower > $2 ", (after.lower(),))
+        )
         async with self.connection() as conn:
             rows = await conn.fetch(
-                f"SELECT {_USER_COLUMNS} FROM users"
-                " WHERE $1::text IS NULL OR username_lower > $1 ORDER BY username_lower LIMIT $2",
-                after.lower() if after is not None else None,
+                f"SELECT {_USER_COLUMNS} FROM users {keyset}ORDER BY username_lower LIMIT $1",
                 limit,
+                *after_lower,
             )
         return [UserRecord(**row) for row in rows]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -26,6 +27,10 @@ from agentvault_registry.storage_backends.migrations import (
 )
 from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.sqlite_accounts import SqliteAccounts
+
+# aiosqlite logs every statement with its parameter values at DEBUG: password hashes and
+# token digests would reach the logs whenever an operator turned DEBUG on.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 DEFAULT_FILE_NAME = "registry.sqlite3"
 DEFAULT_BUSY_TIMEOUT = 5.0
@@ -91,6 +96,9 @@ class SqliteRecords(SqliteAccounts, RecordsBackend):
     async def open(self) -> None:
         with self._errors():
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Fail here, in a plain thread, rather than inside aiosqlite: a failed
+            # aiosqlite.connect leaves its worker thread to report to a loop that may be gone.
+            await asyncio.to_thread(_probe, self.path)
             conn = await aiosqlite.connect(self.path, isolation_level=None)
             try:
                 await self._configure(conn)
@@ -232,6 +240,11 @@ class SqliteRecords(SqliteAccounts, RecordsBackend):
         async with self._locked() as conn:
             with self._errors():
                 return list(await conn.execute_fetchall(sql, parameters))
+
+
+def _probe(path: Path) -> None:
+    """Open and close the database file once, so an unusable path raises sqlite3.Error."""
+    sqlite3.connect(path).close()
 
 
 def split_statements(script: str) -> list[str]:

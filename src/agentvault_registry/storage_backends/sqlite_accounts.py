@@ -72,10 +72,13 @@ class SqliteAccounts(AccountsRecords):
         )
 
     async def list_users(self, *, limit: int = 100, after: str | None = None) -> list[UserRecord]:
+        # Two statements rather than "?2 IS NULL OR ...", which would keep SQLite off the index.
+        keyset, after_lower = (
+            ("", ()) if after is None else ("WHERE username_lower > ?2 ", (after.lower(),))
+        )
         rows = await self._fetch(
-            f"SELECT {_columns(UserRecord)} FROM users WHERE ?1 IS NULL OR username_lower > ?1"
-            " ORDER BY username_lower LIMIT ?2",
-            (after.lower() if after is not None else None, limit),
+            f"SELECT {_columns(UserRecord)} FROM users {keyset}ORDER BY username_lower LIMIT ?1",
+            (limit, *after_lower),
         )
         return [_decode(UserRecord, row) for row in rows]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from agentvault_registry.plugins.mail.appkeys import MAILER
@@ -30,6 +31,15 @@ def fast_auth(**extra) -> dict:
         else:
             overrides[key] = value
     return overrides
+
+
+async def wait_for_mail(app, count: int) -> None:
+    """Until the console mailer has caught ``count`` messages (some are sent in background)."""
+    for _ in range(200):
+        if len(app[MAILER].outbox) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"expected {count} mails, got {len(app[MAILER].outbox)}")
 
 
 def mailed_token(app, kind: str) -> str:

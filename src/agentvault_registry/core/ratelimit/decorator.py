@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -12,8 +12,7 @@ from aiohttp import web
 from agentvault_registry.core.appkeys import RATE_LIMITER, SETTINGS
 from agentvault_registry.core.errors import PluginError, RegistryError
 from agentvault_registry.core.identity import resolve_identity
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+from agentvault_registry.core.middlewares import Handler
 
 #: The attribute that marks a limited handler (OpenAPI documents its 429).
 _MARKER = "__rate_limit__"
@@ -79,7 +78,10 @@ def check_route_limits(app: web.Application) -> None:
         {
             f"{route.method} {route.resource.canonical if route.resource else '?'}: {name!r}"
             for route in app.router.routes()
-            if (name := rate_limit_name(route.handler)) is not None and name not in limiter
+            # web.get() adds a HEAD twin of each route: one line per route is enough.
+            if route.method != "HEAD"
+            and (name := rate_limit_name(route.handler)) is not None
+            and name not in limiter
         }
     )
     if undeclared:

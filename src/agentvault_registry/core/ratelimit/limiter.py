@@ -72,36 +72,27 @@ class _ActiveLimit:
 
 
 class LocalCounters:
-    """Fixed-window counters in this process, bounded in memory.
+    """Counters in this process, bounded in memory: beyond ``max_counters`` the oldest go.
 
-    Keys carry their window index, so a key is dead once its window has ended. When the table
-    is full, dead keys are dropped first, then the oldest live ones.
+    Keys carry their window index, so the oldest keys are those whose windows ended first.
     """
 
     def __init__(self, max_counters: int = LOCAL_MAX_COUNTERS) -> None:
         self.max_counters = max_counters
-        # key -> (count, wall-clock end of its window), in creation order.
-        self._counters: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        self._counts: OrderedDict[str, int] = OrderedDict()
 
-    def incr(self, key: str, window_end: float, now: float) -> int:
-        count = self.get(key) + 1
-        if key not in self._counters and len(self._counters) >= self.max_counters:
-            self._make_room(now)
-        self._counters[key] = (count, window_end)
-        return count
+    def incr(self, key: str) -> int:
+        if key not in self._counts:
+            while len(self._counts) >= self.max_counters:
+                self._counts.popitem(last=False)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        return self._counts[key]
 
     def get(self, key: str) -> int:
-        count, _ = self._counters.get(key, (0, 0.0))
-        return count
-
-    def _make_room(self, now: float) -> None:
-        for key in [key for key, (_, end) in self._counters.items() if end <= now]:
-            del self._counters[key]
-        while len(self._counters) >= self.max_counters:
-            self._counters.popitem(last=False)
+        return self._counts.get(key, 0)
 
     def __len__(self) -> int:
-        return len(self._counters)
+        return len(self._counts)
 
 
 class RateLimiter:
@@ -153,7 +144,7 @@ class RateLimiter:
             if limit.when_cache_down == CLOSED:
                 raise
             self._warn_cache_down(limit)
-            count = self._local.incr(key, window_end, now)
+            count = self._local.incr(key)
         return self._result(limit, count, window_end - now, allowed=count <= limit.rate.amount)
 
     async def check(self, name: str, scope: str) -> RateLimitResult:

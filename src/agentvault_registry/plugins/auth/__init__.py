@@ -81,6 +81,12 @@ def startup(app: web.Application) -> Any:
 
 
 @hookimpl
+def shutdown(app: web.Application) -> None:
+    if AUTH_SERVICE in app:
+        app[AUTH_SERVICE].hasher.close()
+
+
+@hookimpl
 def identity_from_request(request: web.Request) -> Any:
     credential = credentials.presented_credential(request)
     if credential is None:

@@ -45,7 +45,10 @@ def run_with_service(config_file: str | None, work: Callable[[AuthService], Awai
                     mailer=ConsoleMailer("cli@localhost"),
                     jwt_secret=jwt_secret(settings),
                 )
-                return await work(service)
+                try:
+                    return await work(service)
+                finally:
+                    service.hasher.close()
             finally:
                 await cache.close()
                 await records.close()

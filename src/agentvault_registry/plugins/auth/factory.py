@@ -41,7 +41,9 @@ def build_codec(options: Mapping[str, Any], jwt_secret: str) -> TokenCodec:
 def build_hasher(options: Mapping[str, Any]) -> PasswordHasher:
     pepper = options["password_pepper"]
     return PasswordHasher(
-        options["bcrypt_cost"], pepper.reveal().encode("utf-8") if pepper else DEFAULT_PEPPER
+        options["bcrypt_cost"],
+        pepper.reveal().encode("utf-8") if pepper else DEFAULT_PEPPER,
+        workers=options["hash_workers"],
     )
 
 

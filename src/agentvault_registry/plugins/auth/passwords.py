@@ -12,17 +12,37 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import bcrypt
 
 DEFAULT_PEPPER = b"agentvault-registry/password/v1"
+T = TypeVar("T")
+
+
+def default_workers() -> int:
+    """One core left to the event loop: a login flood must not starve every other request."""
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 class PasswordHasher:
-    def __init__(self, cost: int, pepper: bytes = DEFAULT_PEPPER) -> None:
+    def __init__(self, cost: int, pepper: bytes = DEFAULT_PEPPER, workers: int = 0) -> None:
         self.cost = cost
         self._pepper = pepper
         self._dummy_hash: bytes | None = None
+        # bcrypt releases the GIL; its own small pool bounds how many cores it can take.
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers or default_workers(), thread_name_prefix="bcrypt"
+        )
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _prehash(self, password: str) -> bytes:
         # surrogatepass: JSON can carry lone surrogates; they must hash, not crash.
@@ -33,7 +53,7 @@ class PasswordHasher:
 
     async def hash(self, password: str) -> str:
         prehashed = self._prehash(password)
-        hashed = await asyncio.to_thread(bcrypt.hashpw, prehashed, bcrypt.gensalt(self.cost))
+        hashed = await self._run(bcrypt.hashpw, prehashed, bcrypt.gensalt(self.cost))
         return hashed.decode("ascii")
 
     async def verify(self, password: str, hashed: str | None) -> bool:
@@ -45,7 +65,7 @@ class PasswordHasher:
             target = self._dummy_hash
         else:
             target = hashed.encode("ascii")
-        matches = await asyncio.to_thread(bcrypt.checkpw, self._prehash(password), target)
+        matches = await self._run(bcrypt.checkpw, self._prehash(password), target)
         return matches and hashed is not None
 
     async def prepare(self) -> None:

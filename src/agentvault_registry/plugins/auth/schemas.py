@@ -186,6 +186,8 @@ class JwtKeySchema(Strict):
 class AuthOptions(Strict):
     bcrypt_cost = fields.Integer(load_default=12, validate=validate.Range(4, 16))
     password_pepper = SecretField(load_default=None)
+    #: Threads hashing passwords; 0 = one per core but one, so the event loop keeps a core.
+    hash_workers = fields.Integer(load_default=0, validate=validate.Range(0, 64))
     access_token_ttl = fields.Integer(load_default=900, validate=validate.Range(60, 86_400))
     refresh_token_ttl = fields.Integer(
         load_default=14 * 86_400, validate=validate.Range(300, 365 * 86_400)
