@@ -8,20 +8,15 @@ PYTHONPATH) and count in one Redis. A private redis-server is killed under two r
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 import textwrap
-import urllib.request
 
 import aiohttp
 import pytest
 from aiohttp import web
+from registry_processes import running_registries
 
 from agentvault_registry import hookimpl
 from agentvault_registry.core.ratelimit import LOCAL, RateLimit, rate_limit
-from support import free_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -70,79 +65,36 @@ def limited_plugin_path(tmp_path):
     return str(site)
 
 
-def start_registry(tmp_path, name, port, plugin_path, redis_url, key_prefix):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AVREG_")}
-    env.update(
-        {
-            "PYTHONPATH": plugin_path,
-            "AVREG_MODE": "development",
-            "AVREG_DATA_DIR": str(tmp_path / name),
-            "AVREG_STORAGE__CACHE__BACKEND": "redis",
-            "AVREG_STORAGE__CACHE__URL": redis_url,
-            "AVREG_STORAGE__CACHE__KEY_PREFIX": key_prefix,
-            # The declared 1000/day is replaced through the environment.
-            "AVREG_RATE_LIMITS__TEST__SHARED": f"{LIMIT}/day",
-        }
-    )
-    log = (tmp_path / f"{name}.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agentvault_registry", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    return process, log
-
-
-def get_status(url):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status, json.loads(response.read())
-
-
-async def wait_ready(port, process, log_path):
-    for _ in range(150):
-        if process.poll() is not None:
-            raise AssertionError(f"registry on {port} exited: {log_path.read_text()}")
-        try:
-            return await asyncio.to_thread(get_status, f"http://127.0.0.1:{port}/ready")
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"registry on {port} never became ready: {log_path.read_text()}")
+def registry_env(plugin_path, redis_url, key_prefix):
+    return {
+        "PYTHONPATH": plugin_path,
+        "AVREG_MODE": "development",
+        "AVREG_STORAGE__CACHE__BACKEND": "redis",
+        "AVREG_STORAGE__CACHE__URL": redis_url,
+        "AVREG_STORAGE__CACHE__KEY_PREFIX": key_prefix,
+        # The declared 1000/day is replaced through the environment.
+        "AVREG_RATE_LIMITS__TEST__SHARED": f"{LIMIT}/day",
+    }
 
 
 async def test_two_processes_share_one_counter(
     tmp_path, limited_plugin_path, redis_server_url, redis_key_prefix
 ):
-    ports = [free_port(), free_port()]
-    started = [
-        start_registry(
-            tmp_path, f"worker{i}", port, limited_plugin_path, redis_server_url, redis_key_prefix
-        )
-        for i, port in enumerate(ports)
-    ]
-    try:
-        for i, (port, (process, _)) in enumerate(zip(ports, started, strict=True)):
-            status, _ = await wait_ready(port, process, tmp_path / f"worker{i}.log")
-            assert status == 200
+    env = registry_env(limited_plugin_path, redis_server_url, redis_key_prefix)
+    async with (
+        running_registries(tmp_path, [env, env]) as registries,
+        aiohttp.ClientSession() as session,
+    ):
 
-        async with aiohttp.ClientSession() as session:
+        async def post(registry):
+            async with session.post(f"{registry.url}/test/shared") as response:
+                return registry.port, response.status
 
-            async def post(port):
-                async with session.post(f"http://127.0.0.1:{port}/test/shared") as response:
-                    return port, response.status
-
-            answers = await asyncio.gather(*(post(ports[i % 2]) for i in range(LIMIT + 5)))
-    finally:
-        for process, log in started:
-            process.terminate()
-            process.wait(15)
-            log.close()
+        answers = await asyncio.gather(*(post(registries[i % 2]) for i in range(LIMIT + 5)))
 
     statuses = [status for _, status in answers]
     assert statuses.count(200) == LIMIT, answers
     assert statuses.count(429) == 5, answers
-    # Both processes answered, so both counted in the one shared window.
-    assert {port for port, status in answers if status == 200} == set(ports)
 
 
 # --------------------------------------------------------------------- cache outage

@@ -19,6 +19,7 @@ from marshmallow import Schema, fields
 
 import agentvault_registry
 from agentvault_registry.config.settings import Settings
+from agentvault_registry.core.identity import requirement_of
 from agentvault_registry.core.ratelimit import rate_limit_name
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -135,15 +136,15 @@ def build_openapi(app: web.Application, settings: Settings) -> dict[str, Any]:
     operations: dict[str, dict[str, Any]] = {}
     for method, path, handler, doc in documented_routes(app):
         if doc is not None:
-            operations.setdefault(path, {})[method.lower()] = _operation(
-                path, method, doc, rate_limit_name(handler)
-            )
+            operations.setdefault(path, {})[method.lower()] = _operation(path, doc, handler)
     for path in sorted(operations):
         spec.path(path=path, operations=operations[path])
     return spec.to_dict()
 
 
-def _operation(path: str, method: str, doc: ApiDoc, rate_limit: str | None) -> dict[str, Any]:
+def _operation(path: str, doc: ApiDoc, handler: Any) -> dict[str, Any]:
+    rate_limit = rate_limit_name(handler)
+    requirement = requirement_of(handler)
     operation: dict[str, Any] = {"summary": doc.summary, "tags": list(doc.tags)}
     if doc.description:
         operation["description"] = doc.description
@@ -167,9 +168,11 @@ def _operation(path: str, method: str, doc: ApiDoc, rate_limit: str | None) -> d
     error_codes = set(doc.errors) | set(_ALWAYS)
     if doc.body is not None:
         error_codes |= set(_BODY_ERRORS)
-    if doc.auth:
+    if doc.auth or requirement is not None:
         error_codes.add(401)
         operation["security"] = [{"bearerAuth": []}]
+    if requirement is not None and (requirement.role or requirement.scope or requirement.kinds):
+        error_codes.add(403)
     if rate_limit is not None:
         error_codes.add(429)
     for code in sorted(error_codes):

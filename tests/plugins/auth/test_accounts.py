@@ -253,3 +253,28 @@ async def test_an_unknown_verification_token_is_404(auth_client):
     assert (
         await auth_client.post("/api/v1/auth/verify-email", json={"token": "nope"})
     ).status == 404
+
+
+async def test_openapi_documents_every_auth_route_with_its_security(auth_client):
+    spec = await (await auth_client.get("/api/v1/openapi.json")).json()
+    paths = spec["paths"]
+    assert {
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/me",
+        "/api/v1/auth/password",
+        "/api/v1/auth/recover",
+        "/api/v1/auth/recover/confirm",
+        "/api/v1/auth/verify-email",
+        "/api/v1/auth/api-keys",
+        "/api/v1/auth/api-keys/{key_id}",
+    } <= set(paths)
+    me = paths["/api/v1/auth/me"]["get"]
+    assert me["security"] == [{"bearerAuth": []}] and "401" in me["responses"]
+    login_responses = paths["/api/v1/auth/login"]["post"]["responses"]
+    assert {"200", "401", "422", "429", "503"} <= set(login_responses)
+    assert "security" not in paths["/api/v1/auth/login"]["post"]
+    assert "403" in paths["/api/v1/auth/api-keys"]["post"]["responses"]
+    assert {"User", "TokenPair", "ApiKeyCreated"} <= set(spec["components"]["schemas"])
