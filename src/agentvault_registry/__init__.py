@@ -17,6 +17,10 @@ from agentvault_registry.core.errors import (
     ValidationFailed,
 )
 from agentvault_registry.core.hookspecs import hookimpl
+from agentvault_registry.core.identity import Identity, current_identity, requires
+from agentvault_registry.core.openapi import api_doc
+from agentvault_registry.core.ratelimit import RateLimit, rate_limit
+from agentvault_registry.core.requests import read_json
 from agentvault_registry.storage_backends import (
     BackendContext,
     BackendSpec,
@@ -41,12 +45,19 @@ __all__ = [
     "CacheBackend",
     "Conflict",
     "Forbidden",
+    "Identity",
     "InvalidCredentials",
     "NotFound",
     "PreconditionFailed",
+    "RateLimit",
     "RateLimited",
     "RecordsBackend",
     "RegistryError",
     "ValidationFailed",
+    "api_doc",
+    "current_identity",
     "hookimpl",
+    "rate_limit",
+    "read_json",
+    "requires",
 ]

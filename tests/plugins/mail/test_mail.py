@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import stat
 from email import message_from_bytes, policy
 
 import jinja2
@@ -261,3 +262,16 @@ def test_invalid_options_are_config_errors_naming_the_key(make_settings, section
     # Problems read "<key> (from <source>): <message>"; a whole table has no source.
     keys = [problem.partition(" (from ")[0].partition(":")[0] for problem in caught.value.problems]
     assert where in keys, caught.value.problems
+
+
+async def test_the_console_mailer_saves_each_message_privately(tmp_path):
+    mailer = ConsoleMailer("Registry <registry@example.org>", tmp_path / "outbox")
+    await mailer.send(
+        Message(to="ada@example.org", subject="Hi", text="token XYZ", html="<b>XYZ</b>")
+    )
+    [saved] = (tmp_path / "outbox").iterdir()
+    assert saved.suffix == ".eml"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    parsed = message_from_bytes(saved.read_bytes())
+    assert parsed["To"] == "ada@example.org"
+    assert "token XYZ" in saved.read_text()

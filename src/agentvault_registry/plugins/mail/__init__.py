@@ -47,6 +47,7 @@ def register_config_schema() -> type[MailOptions]:
 # tryfirst: plugins that send mail pick the mailer up in their own startup.
 @hookimpl(tryfirst=True)
 def startup(app: web.Application) -> None:
-    mailer = mailer_from_options(app[SETTINGS].plugin_config("mail"))
+    settings = app[SETTINGS]
+    mailer = mailer_from_options(settings.plugin_config("mail"), settings.data_dir / "outbox")
     app[MAILER] = mailer
     log.info("mail: %s", mailer.describe())

@@ -6,13 +6,18 @@ a body; logs name the recipient and the subject only.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import time
+import uuid
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
 from typing import Any
 
 import aiosmtplib
@@ -38,6 +43,18 @@ class Mailer(ABC):
     def __init__(self, sender: str) -> None:
         self.sender = sender
 
+    def build_email(self, message: Message) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = message.to
+        email["Subject"] = message.subject
+        email["Date"] = formatdate(localtime=False, usegmt=True)
+        email["Message-ID"] = make_msgid(domain=parseaddr(self.sender)[1].rpartition("@")[2])
+        email.set_content(message.text)
+        if message.html is not None:
+            email.add_alternative(message.html, subtype="html")
+        return email
+
     @abstractmethod
     async def send(self, message: Message) -> None:
         """Deliver ``message``; raise :class:`BackendError` when that is not possible now."""
@@ -48,18 +65,36 @@ class Mailer(ABC):
 
 
 class ConsoleMailer(Mailer):
-    """Logs that a message was sent and keeps the latest ones in ``outbox``."""
+    """Logs that a message was sent, keeps the latest ones in ``outbox`` and, given a
+    directory, saves each as an ``.eml`` file there: how a developer gets at the links."""
 
-    def __init__(self, sender: str) -> None:
+    def __init__(self, sender: str, directory: Path | None = None) -> None:
         super().__init__(sender)
         self.outbox: deque[Message] = deque(maxlen=OUTBOX_SIZE)
+        self.directory = directory
 
     async def send(self, message: Message) -> None:
         self.outbox.append(message)
-        log.info("mail (console, not sent) to %s: %s", message.to, message.subject)
+        saved = ""
+        if self.directory is not None:
+            path = await asyncio.to_thread(self._save, message)
+            saved = f"; saved as {path}"
+        log.info("mail (console, not sent) to %s: %s%s", message.to, message.subject, saved)
+
+    def _save(self, message: Message) -> Path:
+        assert self.directory is not None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        path = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+        # The body holds secret links: readable by the registry's user only.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(bytes(self.build_email(message)))
+        return path
 
     def describe(self) -> str:
-        return "console (messages are logged, not sent)"
+        where = f", saved under {self.directory}" if self.directory else ""
+        return f"console (messages are logged, not sent{where})"
 
 
 class SmtpMailer(Mailer):
@@ -101,25 +136,14 @@ class SmtpMailer(Mailer):
             raise BackendError("The mail server is unavailable.", backend="smtp") from exc
         log.info("mail sent to %s: %s", message.to, message.subject)
 
-    def build_email(self, message: Message) -> EmailMessage:
-        email = EmailMessage()
-        email["From"] = self.sender
-        email["To"] = message.to
-        email["Subject"] = message.subject
-        email["Date"] = formatdate(localtime=False, usegmt=True)
-        email["Message-ID"] = make_msgid(domain=parseaddr(self.sender)[1].rpartition("@")[2])
-        email.set_content(message.text)
-        if message.html is not None:
-            email.add_alternative(message.html, subtype="html")
-        return email
-
     def describe(self) -> str:
         login = f", login as {self.username}" if self.username else ""
         return f"smtp {self.host}:{self.port} ({self.security}{login})"
 
 
-def mailer_from_options(options: Mapping[str, Any]) -> Mailer:
-    """Build the mailer options validated by :class:`~.schemas.MailOptions` select."""
+def mailer_from_options(options: Mapping[str, Any], outbox_dir: Path | None = None) -> Mailer:
+    """Build the mailer options validated by :class:`~.schemas.MailOptions` select; the
+    console mailer saves messages under ``outbox_dir``."""
     if options["backend"] == "smtp":
         return SmtpMailer(options["sender"], **options["smtp"])
-    return ConsoleMailer(options["sender"])
+    return ConsoleMailer(options["sender"], outbox_dir)
