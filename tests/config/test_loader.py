@@ -48,7 +48,11 @@ def test_defaults_are_the_embedded_setup(tmp_path):
 def test_the_default_mode_is_production(tmp_path):
     settings, _ = load(
         tmp_path,
-        overrides={"security": {"jwt_secret": SECRET}, "storage": {"allow_embedded": True}},
+        overrides={
+            "security": {"jwt_secret": SECRET},
+            "storage": {"allow_embedded": True},
+            "server": {"public_url": "https://registry.example.org"},
+        },
     )
     assert settings.production
 
@@ -154,7 +158,13 @@ def test_every_problem_is_listed_at_once(tmp_path):
 
 
 def test_production_refuses_a_missing_jwt_secret(tmp_path):
-    lines = problems(tmp_path, overrides={"storage": {"allow_embedded": True}})
+    lines = problems(
+        tmp_path,
+        overrides={
+            "storage": {"allow_embedded": True},
+            "server": {"public_url": "https://registry.example.org"},
+        },
+    )
     assert lines == [
         "security.jwt_secret: required in production mode; set AVREG_SECURITY__JWT_SECRET "
         'or jwt_secret = { env = "NAME" } / { file = "/path" } (or run with --dev).'
@@ -162,9 +172,23 @@ def test_production_refuses_a_missing_jwt_secret(tmp_path):
 
 
 def test_production_refuses_embedded_backends_without_the_flag(tmp_path):
-    records, cache = problems(tmp_path, overrides={"security": {"jwt_secret": SECRET}})
+    records, cache = problems(
+        tmp_path,
+        overrides={
+            "security": {"jwt_secret": SECRET},
+            "server": {"public_url": "https://registry.example.org"},
+        },
+    )
     assert records.startswith("storage.records.backend: the embedded 'sqlite' backend is refused")
     assert cache.startswith("storage.cache.backend: the embedded 'memory' backend is refused")
+
+
+def test_production_refuses_a_missing_public_url(tmp_path):
+    [line] = problems(
+        tmp_path,
+        overrides={"security": {"jwt_secret": SECRET}, "storage": {"allow_embedded": True}},
+    )
+    assert line.startswith("server.public_url: required in production mode")
 
 
 def test_production_accepts_server_backends(tmp_path):
@@ -172,6 +196,7 @@ def test_production_accepts_server_backends(tmp_path):
         tmp_path,
         overrides={
             "security": {"jwt_secret": SECRET},
+            "server": {"public_url": "https://registry.example.org"},
             "storage": {
                 "records": {"backend": "postgresql", "dsn": "postgresql://u@db/registry"},
                 "cache": {"backend": "redis", "url": "redis://cache:6379/0"},

@@ -128,10 +128,20 @@ async def test_errors_from_a_limited_view_carry_the_headers_too(aiohttp_client, 
 
 async def test_each_client_ip_has_its_own_counter(aiohttp_client, make_app):
     client = await aiohttp_client(limited_app(make_app, trusting_proxies()))
-    first = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1"}
+    first = {"X-Forwarded-For": "10.0.0.1, 203.0.113.7"}
     second = {"X-Forwarded-For": "2001:db8::1"}
     assert await statuses(client, LIMIT + 1, headers=first) == [200] * LIMIT + [429]
     assert await statuses(client, LIMIT, headers=second) == [200] * LIMIT
+
+
+async def test_a_client_cannot_pick_its_key_by_prepending_addresses(aiohttp_client, make_app):
+    client = await aiohttp_client(limited_app(make_app, trusting_proxies()))
+    # The proxy appends the real client (198.51.100.9); what the client wrote comes first.
+    for number in range(LIMIT):
+        spoofed = {"X-Forwarded-For": f"203.0.113.{number}, 198.51.100.9"}
+        assert (await client.post("/test/limited", headers=spoofed)).status == 200
+    spoofed = {"X-Forwarded-For": "203.0.113.99, 198.51.100.9"}
+    assert (await client.post("/test/limited", headers=spoofed)).status == 429
 
 
 async def test_forwarded_for_is_ignored_unless_trusted(aiohttp_client, make_app):

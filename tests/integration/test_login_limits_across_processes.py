@@ -26,7 +26,7 @@ async def test_n_plus_5_logins_over_two_processes_get_exactly_n_answers(
         "AVREG_STORAGE__CACHE__KEY_PREFIX": redis_key_prefix,
         "AVREG_SECURITY__JWT_SECRET": "s" * 48,
         "AVREG_PLUGINS__AUTH__BCRYPT_COST": "4",
-        "AVREG_RATE_LIMITS__AUTH__LOGIN": f"{LIMIT}/hour",
+        "AVREG_RATE_LIMITS__AUTH__LOGIN": f"{LIMIT}/day",
     }
     async with (
         running_registries(tmp_path, [env, env]) as registries,

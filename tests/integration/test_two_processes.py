@@ -17,6 +17,7 @@ MIGRATION_LOG = "applied migration"
 def registry_env(dsn, redis_url, key_prefix, workdir):
     return {
         "AVREG_MODE": "production",
+        "AVREG_SERVER__PUBLIC_URL": "https://registry.example.org",
         "AVREG_SECURITY__JWT_SECRET": "p" * 48,
         "AVREG_STORAGE__RECORDS__BACKEND": "postgresql",
         "AVREG_STORAGE__RECORDS__DSN": dsn,

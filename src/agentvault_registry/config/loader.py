@@ -203,6 +203,11 @@ def _production_problems(
             "security.jwt_secret: required in production mode; set AVREG_SECURITY__JWT_SECRET "
             'or jwt_secret = { env = "NAME" } / { file = "/path" } (or run with --dev).'
         )
+    if settings.server.public_url is None:
+        problems.append(
+            "server.public_url: required in production mode; links in mails and the registry's "
+            "agent card must not be built from a request's Host header."
+        )
     for kind in KINDS:
         choice = settings.storage.choice(kind)
         if specs[(kind, choice.backend)].embedded and not settings.storage.allow_embedded:

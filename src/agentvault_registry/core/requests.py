@@ -40,6 +40,7 @@ async def read_json(request: web.Request, schema: Schema | None = None) -> Any:
     if not body.strip():
         raise MalformedJSON("The request body is empty; a JSON document is required.")
     document = parse_json(body)
+    _refuse_invalid_text(document)
     if schema is None:
         return document
     if not isinstance(document, dict) and not schema.many:
@@ -76,6 +77,26 @@ def parse_json(body: bytes) -> Any:
         ) from None
     except RecursionError:
         raise MalformedJSON("The request body is nested too deeply.") from None
+
+
+def _refuse_invalid_text(document: Any) -> None:
+    """Lone surrogates are legal JSON escapes but not text: no database stores them."""
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MalformedJSON(
+                    "The request body holds a string that is not valid Unicode "
+                    "(an unpaired surrogate escape)."
+                ) from None
 
 
 def _json_type(document: Any) -> str:

@@ -72,6 +72,17 @@ class ApiKeyRecord:
     revoked_at: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class SessionStatus:
+    """What a request authenticated by an access token must re-check: the user's current
+    role and state, and whether the session (refresh-token family) was revoked."""
+
+    role: str
+    is_active: bool
+    #: Whether any token of the family was revoked.
+    revoked: bool
+
+
 class AccountsRecords(abc.ABC):
     # ------------------------------------------------------------------- users
 
@@ -106,7 +117,11 @@ class AccountsRecords(abc.ABC):
     @abc.abstractmethod
     async def use_refresh_token(self, jti: str, now: dt.datetime) -> RefreshTokenRecord | None:
         """Mark the token used and return it, only if it is unused, unrevoked and unexpired at
-        ``now``; otherwise None. Atomic: of concurrent calls, at most one gets the record."""
+        ``now`` and no token of its family is revoked; otherwise None.
+
+        One atomic statement: of concurrent calls, at most one gets the record. The family
+        check is what keeps a refresh racing a logout safe: a token added to a family after
+        (or while) it is revoked is never usable."""
 
     @abc.abstractmethod
     async def get_refresh_token(self, jti: str) -> RefreshTokenRecord | None:
@@ -126,6 +141,14 @@ class AccountsRecords(abc.ABC):
     @abc.abstractmethod
     async def refresh_family_revoked(self, family_id: str) -> bool:
         """Whether any token of the family was revoked (a revoked session stays revoked)."""
+
+    @abc.abstractmethod
+    async def session_status(self, user_id: str, family_id: str) -> SessionStatus | None:
+        """The user's current role and ``is_active``, and whether any token of the family is
+        revoked (False for a family without tokens); None when there is no such user.
+
+        Called on every request authenticated by an access token, so it is one indexed query.
+        """
 
     # --------------------------------------------------------- one-time tokens
 
@@ -159,6 +182,11 @@ class AccountsRecords(abc.ABC):
     @abc.abstractmethod
     async def revoke_api_key(self, key_id: str, user_id: str, now: dt.datetime) -> bool:
         """Revoke the key if it exists, belongs to ``user_id`` and is not revoked yet."""
+
+    @abc.abstractmethod
+    async def revoke_user_api_keys(self, user_id: str, now: dt.datetime) -> int:
+        """Revoke every key of the user not yet revoked; return how many (account recovery
+        ends every credential)."""
 
     @abc.abstractmethod
     async def touch_api_key(self, key_id: str, now: dt.datetime) -> None:

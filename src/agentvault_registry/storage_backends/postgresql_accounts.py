@@ -14,6 +14,7 @@ from agentvault_registry.storage_backends.accounts import (
     ApiKeyRecord,
     OneTimeTokenRecord,
     RefreshTokenRecord,
+    SessionStatus,
     UserRecord,
 )
 
@@ -143,7 +144,9 @@ class PostgresAccounts(AccountsRecords):
         async with self.connection() as conn:
             row = await conn.fetchrow(
                 "UPDATE refresh_tokens SET used_at = $2 WHERE jti = $1 AND used_at IS NULL"
-                f" AND revoked_at IS NULL AND expires_at > $2 RETURNING {_REFRESH_COLUMNS}",
+                " AND revoked_at IS NULL AND expires_at > $2 AND NOT EXISTS (SELECT 1"
+                " FROM refresh_tokens r WHERE r.family_id = refresh_tokens.family_id"
+                f" AND r.revoked_at IS NOT NULL) RETURNING {_REFRESH_COLUMNS}",
                 jti,
                 now,
             )
@@ -186,6 +189,17 @@ class PostgresAccounts(AccountsRecords):
                 " WHERE family_id = $1 AND revoked_at IS NOT NULL)",
                 family_id,
             )
+
+    async def session_status(self, user_id: str, family_id: str) -> SessionStatus | None:
+        async with self.connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT role, is_active, EXISTS (SELECT 1 FROM refresh_tokens"
+                " WHERE family_id = $2 AND revoked_at IS NOT NULL) AS revoked"
+                " FROM users WHERE id = $1",
+                user_id,
+                family_id,
+            )
+        return SessionStatus(**row) if row else None
 
     # --------------------------------------------------------- one-time tokens
 
@@ -268,6 +282,16 @@ class PostgresAccounts(AccountsRecords):
                 now,
             )
         return bool(revoked)
+
+    async def revoke_user_api_keys(self, user_id: str, now: dt.datetime) -> int:
+        async with self.connection() as conn:
+            rows = await conn.fetch(
+                "UPDATE api_keys SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL"
+                " RETURNING 1",
+                user_id,
+                now,
+            )
+        return len(rows)
 
     async def touch_api_key(self, key_id: str, now: dt.datetime) -> None:
         async with self.connection() as conn:

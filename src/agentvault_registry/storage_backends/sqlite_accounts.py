@@ -22,6 +22,7 @@ from agentvault_registry.storage_backends.accounts import (
     ApiKeyRecord,
     OneTimeTokenRecord,
     RefreshTokenRecord,
+    SessionStatus,
     UserRecord,
 )
 
@@ -29,6 +30,12 @@ _Record = TypeVar("_Record")
 
 #: SQLite names the columns, not the constraint, of a failed UNIQUE constraint.
 _USER_UNIQUE_FIELDS = {"users.email_lower": "email", "users.username_lower": "username"}
+#: A token of a family any of whose tokens is revoked is never usable (a refresh racing a logout
+#: must not mint a live token into the revoked family).
+_FAMILY_NOT_REVOKED = (
+    "NOT EXISTS (SELECT 1 FROM refresh_tokens r"
+    " WHERE r.family_id = refresh_tokens.family_id AND r.revoked_at IS NOT NULL)"
+)
 
 
 class SqliteAccounts(AccountsRecords):
@@ -108,7 +115,7 @@ class SqliteAccounts(AccountsRecords):
         return await self._write_one(
             RefreshTokenRecord,
             "UPDATE refresh_tokens SET used_at = ?1 WHERE jti = ?2 AND used_at IS NULL"
-            " AND revoked_at IS NULL AND expires_at > ?1"
+            f" AND revoked_at IS NULL AND expires_at > ?1 AND {_FAMILY_NOT_REVOKED}"
             f" RETURNING {_columns(RefreshTokenRecord)}",
             (_text(now), jti),
         )
@@ -145,6 +152,17 @@ class SqliteAccounts(AccountsRecords):
             (family_id,),
         )
         return bool(rows[0][0])
+
+    async def session_status(self, user_id: str, family_id: str) -> SessionStatus | None:
+        rows = await self._fetch(
+            "SELECT role, is_active, EXISTS (SELECT 1 FROM refresh_tokens"
+            " WHERE family_id = ?2 AND revoked_at IS NOT NULL) FROM users WHERE id = ?1",
+            (user_id, family_id),
+        )
+        if not rows:
+            return None
+        role, is_active, revoked = rows[0]
+        return SessionStatus(role=role, is_active=bool(is_active), revoked=bool(revoked))
 
     # --------------------------------------------------------- one-time tokens
 
@@ -196,6 +214,14 @@ class SqliteAccounts(AccountsRecords):
             (_text(now), key_id, user_id),
         )
         return bool(rows)
+
+    async def revoke_user_api_keys(self, user_id: str, now: dt.datetime) -> int:
+        rows = await self._write(
+            "UPDATE api_keys SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
+            " RETURNING 1",
+            (_text(now), user_id),
+        )
+        return len(rows)
 
     async def touch_api_key(self, key_id: str, now: dt.datetime) -> None:
         await self._write("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (_text(now), key_id))

@@ -16,6 +16,8 @@ AUTH_LIMITS = (
     "auth.api_keys",
     "auth.password",
     "auth.verify_email",
+    "auth.recover_confirm",
+    "auth.login_failures",
 )
 
 
@@ -45,7 +47,7 @@ async def wait_for_mail(app, count: int) -> None:
 def mailed_token(app, kind: str) -> str:
     """The token in the last mail the console mailer caught."""
     message = app[MAILER].outbox[-1]
-    match = re.search(rf"{kind}\?token=([A-Za-z0-9_\-]+)", message.text)
+    match = re.search(rf"{kind}#token=([A-Za-z0-9_\-]+)", message.text)
     assert match, message.text
     return match.group(1)
 

@@ -124,6 +124,8 @@ async def test_an_expired_key_is_refused(auth_client):
         {"name": "x", "scopes": ["agents:read"], "expires_at": "2001-01-01T00:00:00+00:00"},
         {"name": "x", "scopes": ["agents:read"], "expires_at": "tomorrow"},
         {"name": "x", "scopes": ["agents:read"], "owner": "someone"},
+        {"name": "x", "scopes": ["agents:read"], "expires_at": "9999-12-31T23:59:59-05:00"},
+        {"name": "nul\u0000name", "scopes": ["agents:read"]},
     ],
 )
 async def test_malformed_key_requests_are_422(auth_client, body):

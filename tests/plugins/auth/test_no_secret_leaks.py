@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-from auth_helpers import PASSWORD, bearer, mailed_token
+from auth_helpers import PASSWORD, bearer, mailed_token, wait_for_mail
 
 from agentvault_registry.core.appkeys import STORAGE
-from agentvault_registry.plugins.mail.appkeys import MAILER
 
 
 async def test_secrets_stay_out_of_responses_and_logs(auth_client, caplog):
@@ -28,6 +26,7 @@ async def test_secrets_stay_out_of_responses_and_logs(auth_client, caplog):
         "/api/v1/auth/register",
         json={"email": "ada@example.org", "username": "ada", "password": PASSWORD},
     )
+    await wait_for_mail(client.app, 1)
     verify_token = mailed_token(client.app, "verify-email")
     secrets.append(verify_token)
     await call("POST", "/api/v1/auth/verify-email", json={"token": verify_token})
@@ -60,10 +59,7 @@ async def test_secrets_stay_out_of_responses_and_logs(auth_client, caplog):
     )
     await call("POST", "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     await call("POST", "/api/v1/auth/recover", json={"email": "ada@example.org"})
-    for _ in range(100):
-        if len(client.app[MAILER].outbox) >= 2:
-            break
-        await asyncio.sleep(0.02)
+    await wait_for_mail(client.app, 2)
     reset_token = mailed_token(client.app, "reset-password")
     secrets.append(reset_token)
     new_password = "recovered passphrase 99"

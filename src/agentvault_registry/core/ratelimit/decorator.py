@@ -61,11 +61,15 @@ def rate_limit_name(handler: Any) -> str | None:
 
 
 def client_ip(request: web.Request) -> str:
-    """The first X-Forwarded-For address when ``server.trust_forwarded_for``, else the peer."""
+    """The last X-Forwarded-For address when ``server.trust_forwarded_for``, else the peer.
+
+    The last entry is the one the trusted proxy appended (who connected to it); earlier
+    entries come from the client and could name anyone.
+    """
     if request.app[SETTINGS].server.trust_forwarded_for:
-        first = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        last = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
         try:
-            return str(ipaddress.ip_address(first))
+            return str(ipaddress.ip_address(last))
         except ValueError:
             pass  # absent or garbage: the peer address is the best we have
     return request.remote or "unknown"

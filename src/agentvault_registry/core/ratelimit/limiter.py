@@ -81,11 +81,11 @@ class LocalCounters:
         self.max_counters = max_counters
         self._counts: OrderedDict[str, int] = OrderedDict()
 
-    def incr(self, key: str) -> int:
+    def incr(self, key: str, amount: int = 1) -> int:
         if key not in self._counts:
             while len(self._counts) >= self.max_counters:
                 self._counts.popitem(last=False)
-        self._counts[key] = self._counts.get(key, 0) + 1
+        self._counts[key] = self._counts.get(key, 0) + amount
         return self._counts[key]
 
     def get(self, key: str) -> int:
@@ -171,6 +171,18 @@ class RateLimiter:
             self._warn_cache_down(limit)
             count = self._local.get(key)
         return self._result(limit, count, window_end - now, allowed=count < limit.rate.amount)
+
+    async def refund(self, name: str, scope: str) -> None:
+        """Take back one hit of the current window: for limits on outcomes that count every
+        attempt up front (so concurrent attempts cannot all slip past) and forgive successes."""
+        limit = self._limit(name)
+        key, _, _ = self._window(limit, scope)
+        try:
+            await self._cache().incr(key, amount=-1, ttl=limit.rate.get_expiry())
+        except BackendError:
+            if limit.when_cache_down == CLOSED:
+                raise
+            self._local.incr(key, -1)
 
     def _limit(self, name: str) -> _ActiveLimit:
         try:

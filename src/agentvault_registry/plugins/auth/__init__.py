@@ -24,7 +24,7 @@ import click
 from aiohttp import web
 
 from agentvault_registry.config.settings import Settings
-from agentvault_registry.core.appkeys import JWT_SECRET, SETTINGS, STORAGE
+from agentvault_registry.core.appkeys import JWT_SECRET, RATE_LIMITER, SETTINGS, STORAGE
 from agentvault_registry.core.hookspecs import hookimpl
 from agentvault_registry.core.ratelimit import RateLimit
 from agentvault_registry.plugins.auth import commands, credentials, views
@@ -56,6 +56,8 @@ def register_rate_limits() -> list[RateLimit]:
         RateLimit("auth.register", "3/hour", "closed", "accounts created per client"),
         RateLimit("auth.refresh", "30/minute", "closed", "token refreshes per client"),
         RateLimit("auth.recover", "5/hour", "closed", "password-reset requests per client"),
+        RateLimit("auth.recover_confirm", "10/hour", "closed", "reset tokens tried per client"),
+        RateLimit("auth.login_failures", "100/hour", "closed", "failed logins per login name"),
         RateLimit("auth.api_keys", "10/hour", "closed", "API keys minted per client"),
         RateLimit("auth.password", "5/minute", "closed", "password changes per client"),
         RateLimit("auth.verify_email", "10/minute", "local", "email verifications per client"),
@@ -69,7 +71,7 @@ def startup(app: web.Application) -> Any:
         auth, api_keys = build_services(
             app[SETTINGS].plugin_config(NAME),
             records=storage.records,
-            cache=storage.cache,
+            limiter=app[RATE_LIMITER],
             mailer=app[MAILER],
             jwt_secret=app[JWT_SECRET],
         )

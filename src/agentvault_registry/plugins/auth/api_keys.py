@@ -20,8 +20,9 @@ SHOWN_PREFIX_LENGTH = len(KEY_PREFIX) + 6
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
 
 
-def key_digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+def digest(secret: str) -> str:
+    """SHA-256 hex of a secret (API key or one-time token): all that is ever stored."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def looks_like_api_key(credential: str) -> bool:
@@ -47,7 +48,7 @@ class ApiKeyService:
             id=str(uuid.uuid4()),
             user_id=user.id,
             name=name,
-            digest=key_digest(key),
+            digest=digest(key),
             prefix=key[:SHOWN_PREFIX_LENGTH],
             scopes=tuple(sorted(set(scopes))),
             created_at=dt.datetime.now(dt.UTC),
@@ -65,7 +66,7 @@ class ApiKeyService:
             raise NotFound("No such API key.")
 
     async def authenticate(self, key: str) -> tuple[ApiKeyRecord, UserRecord]:
-        computed = key_digest(key)
+        computed = digest(key)
         record = await self.records.find_api_key(computed)
         now = dt.datetime.now(dt.UTC)
         if (

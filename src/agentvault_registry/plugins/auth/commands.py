@@ -12,6 +12,7 @@ import click
 from agentvault_registry.cli import config_option, load, user_errors
 from agentvault_registry.core.errors import NotFound, RegistryError
 from agentvault_registry.core.lifecycle import jwt_secret
+from agentvault_registry.core.ratelimit import RateLimiter, declared_rate_limits
 from agentvault_registry.plugins.auth.factory import build_services
 from agentvault_registry.plugins.auth.policy import password_problems
 from agentvault_registry.plugins.auth.scopes import ADMIN, ROLES
@@ -38,10 +39,13 @@ def run_with_service(config_file: str | None, work: Callable[[AuthService], Awai
             try:
                 await records.open()
                 await cache.open()
+                limiter = RateLimiter(
+                    declared_rate_limits(pm).values(), settings.rate_limits, lambda: cache
+                )
                 service, _ = build_services(
                     settings.plugin_config(NAME),
                     records=records,
-                    cache=cache,
+                    limiter=limiter,
                     mailer=ConsoleMailer("cli@localhost"),
                     jwt_secret=jwt_secret(settings),
                 )

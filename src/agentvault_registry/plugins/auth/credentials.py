@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
-from agentvault_registry.core.errors import BackendError, InvalidCredentials
+from agentvault_registry.core.errors import InvalidCredentials
 from agentvault_registry.core.identity import Identity
 from agentvault_registry.plugins.auth.api_keys import looks_like_api_key
 from agentvault_registry.plugins.auth.appkeys import API_KEY_SERVICE, AUTH_SERVICE
 from agentvault_registry.plugins.auth.scopes import scopes_for
 from agentvault_registry.plugins.auth.tokens import ACCESS
-
-log = logging.getLogger(__name__)
 
 PLUGIN = "auth"
 API_KEY_HEADER = "X-API-Key"
@@ -34,9 +30,12 @@ def presented_credential(request: web.Request) -> str | None:
     return value.strip()
 
 
-async def identify(app: web.Application, credential: str) -> Identity:
+async def identify(app: web.Application, credential: str) -> Identity | None:
+    """The caller's identity; None when the credential is not one of ours."""
     if looks_like_api_key(credential):
         return await _identify_api_key(app, credential)
+    if not app[AUTH_SERVICE].codec.recognises(credential):
+        return None
     return await _identify_access_token(app, credential)
 
 
@@ -56,23 +55,15 @@ async def _identify_api_key(app: web.Application, key: str) -> Identity:
 async def _identify_access_token(app: web.Application, token: str) -> Identity:
     service = app[AUTH_SERVICE]
     claims = service.codec.decode(token, ACCESS)
-    for claim in ("sid", "role"):
-        if not isinstance(claims.get(claim), str):
-            raise InvalidCredentials("The token is not valid.")
-    try:
-        revoked = await service.access_token_revoked(claims)
-    except BackendError:
-        # Without the cache, the records backend still knows every ended session (logout
-        # and password changes revoke the family there too).
-        log.warning("cache unavailable; checking the session in the records backend")
-        revoked = await service.records.refresh_family_revoked(claims["sid"])
-    if revoked:
-        raise InvalidCredentials("This token has been revoked.")
+    if not isinstance(claims.get("sid"), str):
+        raise InvalidCredentials("The token is not valid.")
+    # The session, the account and its role as they are now, not as the token remembers.
+    user_id, role = await service.session_user(claims)
     return Identity(
         kind="user",
-        subject=claims["sub"],
+        subject=user_id,
         plugin=PLUGIN,
-        roles=frozenset({claims["role"]}),
-        scopes=scopes_for(claims["role"]),
+        roles=frozenset({role}),
+        scopes=scopes_for(role),
         claims=claims,
     )

@@ -6,12 +6,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from agentvault_registry.core.ratelimit import RateLimiter
 from agentvault_registry.plugins.auth.api_keys import ApiKeyService
 from agentvault_registry.plugins.auth.passwords import DEFAULT_PEPPER, PasswordHasher
 from agentvault_registry.plugins.auth.service import AuthService, AuthSettings
 from agentvault_registry.plugins.auth.tokens import SYMMETRIC_ALGORITHMS, SigningKey, TokenCodec
 from agentvault_registry.plugins.mail.mailer import Mailer
-from agentvault_registry.storage_backends.base import CacheBackend, RecordsBackend
+from agentvault_registry.storage_backends.base import RecordsBackend
 
 DEFAULT_KID = "default"
 
@@ -51,7 +52,7 @@ def build_services(
     options: Mapping[str, Any],
     *,
     records: RecordsBackend,
-    cache: CacheBackend,
+    limiter: RateLimiter,
     mailer: Mailer,
     jwt_secret: str,
 ) -> tuple[AuthService, ApiKeyService]:
@@ -60,9 +61,8 @@ def build_services(
         refresh_ttl=dt.timedelta(seconds=options["refresh_token_ttl"]),
         verification_ttl=dt.timedelta(seconds=options["verification_token_ttl"]),
         reset_ttl=dt.timedelta(seconds=options["reset_token_ttl"]),
-        max_failed_logins=options["max_failed_logins_per_hour"],
     )
     auth = AuthService(
-        records, cache, mailer, build_hasher(options), build_codec(options, jwt_secret), settings
+        records, limiter, mailer, build_hasher(options), build_codec(options, jwt_secret), settings
     )
     return auth, ApiKeyService(records)

@@ -24,20 +24,24 @@ USERNAME = validate.Regexp(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$",
     error="3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit.",
 )
-#: Generous bound for tokens a client echoes back; anything longer is not ours.
-TOKEN = validate.Length(min=1, max=4096)
+#: Tokens a client echoes back: URL-safe characters, generously bounded.
+TOKEN = [
+    validate.Length(min=1, max=4096),
+    validate.Regexp(r"^[A-Za-z0-9._~+/=-]+$", error="Not a token."),
+]
+#: The furthest an API key may be set to expire.
+MAX_KEY_LIFETIME = dt.timedelta(days=5 * 365)
+
+
+def printable(value: str) -> None:
+    """No control characters (NUL included): names end up in databases, logs and pages."""
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise ValidationError("Must not contain control characters.")
 
 
 class Strict(Schema):
     class Meta:
         unknown = RAISE
-
-
-def _encodable(value: str) -> None:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError("Contains characters that are not valid Unicode.") from None
 
 
 class NewPasswordField(fields.String):
@@ -47,7 +51,7 @@ class NewPasswordField(fields.String):
         super().__init__(
             required=True,
             load_only=True,
-            validate=[validate.Length(max=MAX_LENGTH), _encodable],
+            validate=validate.Length(max=MAX_LENGTH),
             **kwargs,
         )
 
@@ -61,7 +65,7 @@ def _password_field() -> fields.String:
 
 
 class RegisterSchema(Strict):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = fields.Email(required=True, validate=[validate.Length(max=254), printable])
     username = fields.String(required=True, validate=USERNAME)
     password = NewPasswordField()
 
@@ -79,8 +83,8 @@ class VerifyEmailSchema(Strict):
 
 
 class LoginSchema(Strict):
-    email = fields.String(validate=validate.Length(1, 254))
-    username = fields.String(validate=validate.Length(1, 254))
+    email = fields.String(validate=[validate.Length(1, 254), printable])
+    username = fields.String(validate=[validate.Length(1, 254), printable])
     password = _password_field()
 
     @validates_schema
@@ -94,33 +98,25 @@ class RefreshSchema(Strict):
 
 
 class PasswordChangeSchema(Strict):
+    """The policy (which needs the account's names) is checked by the service."""
+
     current_password = _password_field()
     new_password = NewPasswordField()
 
-    @validates("new_password")
-    def _policy(self, value: str, **_: Any) -> None:
-        problems = password_problems(value)
-        if problems:
-            raise ValidationError(problems)
-
 
 class RecoverSchema(Strict):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = fields.Email(required=True, validate=[validate.Length(max=254), printable])
 
 
 class RecoverConfirmSchema(Strict):
+    """The policy (which needs the account's names) is checked by the service."""
+
     token = fields.String(required=True, validate=TOKEN)
     new_password = NewPasswordField()
 
-    @validates("new_password")
-    def _policy(self, value: str, **_: Any) -> None:
-        problems = password_problems(value)
-        if problems:
-            raise ValidationError(problems)
-
 
 class ApiKeyCreateSchema(Strict):
-    name = fields.String(required=True, validate=validate.Length(1, 100))
+    name = fields.String(required=True, validate=[validate.Length(1, 100), printable])
     scopes = fields.List(
         fields.String(validate=validate.OneOf(ALL_SCOPES)),
         required=True,
@@ -130,8 +126,11 @@ class ApiKeyCreateSchema(Strict):
 
     @validates("expires_at")
     def _in_the_future(self, value: dt.datetime | None, **_: Any) -> None:
-        if value is not None and value <= dt.datetime.now(dt.UTC):
+        now = dt.datetime.now(dt.UTC)
+        if value is not None and value <= now:
             raise ValidationError("Must be in the future.")
+        if value is not None and value > now + MAX_KEY_LIFETIME:
+            raise ValidationError("Must be within five years.")
 
 
 # ----------------------------------------------------------------- responses
@@ -196,7 +195,6 @@ class AuthOptions(Strict):
         load_default=48 * 3600, validate=validate.Range(300, 30 * 86_400)
     )
     reset_token_ttl = fields.Integer(load_default=1800, validate=validate.Range(300, 86_400))
-    max_failed_logins_per_hour = fields.Integer(load_default=100, validate=validate.Range(1, 100))
     issuer = fields.String(load_default="agentvault-registry", validate=validate.Length(1, 200))
     audience = fields.String(load_default="agentvault-registry", validate=validate.Length(1, 200))
     jwt_algorithm = fields.String(

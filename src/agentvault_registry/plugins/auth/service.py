@@ -1,23 +1,26 @@
 """Accounts and sessions: registration, email verification, login, refresh, logout, recovery.
 
 A session is a refresh-token family: the tokens rotated from one login. Access tokens carry
-their family as ``sid``; revoking a family puts its ``sid`` on a cache denylist for as long as
-an access token can live, and the family stays revoked in the records backend, which is what
-identity checks fall back to when the cache is down.
+their family as ``sid``. Ending a session revokes its family in the records backend, and every
+request made with an access token checks its session there (one indexed query), so logout,
+password changes, deactivation and role changes take effect at once and survive the loss of
+any cache.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from agentvault_registry.core.errors import InvalidCredentials, NotFound, RateLimited
+from agentvault_registry.core.errors import InvalidCredentials, NotFound, ValidationFailed
+from agentvault_registry.core.ratelimit import RateLimiter
+from agentvault_registry.plugins.auth.api_keys import digest
 from agentvault_registry.plugins.auth.passwords import PasswordHasher
+from agentvault_registry.plugins.auth.policy import password_problems
 from agentvault_registry.plugins.auth.scopes import DEVELOPER
 from agentvault_registry.plugins.auth.tokens import ACCESS, REFRESH, TokenCodec
 from agentvault_registry.plugins.mail.mailer import Mailer
@@ -27,25 +30,19 @@ from agentvault_registry.storage_backends.accounts import (
     RefreshTokenRecord,
     UserRecord,
 )
-from agentvault_registry.storage_backends.base import CacheBackend, RecordsBackend
+from agentvault_registry.storage_backends.base import RecordsBackend
 
 log = logging.getLogger(__name__)
 
 VERIFY_EMAIL = "verify_email"
 PASSWORD_RESET = "password_reset"
 LOGIN_FAILED = "Invalid login or password."
-DENIED_JTI = "auth:denied-jti:"
-REVOKED_SID = "auth:revoked-sid:"
-FAILED_LOGINS = "auth:failed-logins:"
-FAILED_LOGIN_WINDOW = 3600
+#: Failed logins per login name (known or not, so the limit reveals nothing).
+LOGIN_FAILURES_LIMIT = "auth.login_failures"
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,6 @@ class AuthSettings:
     refresh_ttl: dt.timedelta
     verification_ttl: dt.timedelta
     reset_ttl: dt.timedelta
-    max_failed_logins: int
 
 
 @dataclass(frozen=True)
@@ -69,14 +65,14 @@ class AuthService:
     def __init__(
         self,
         records: RecordsBackend,
-        cache: CacheBackend,
+        limiter: RateLimiter,
         mailer: Mailer,
         hasher: PasswordHasher,
         codec: TokenCodec,
         settings: AuthSettings,
     ) -> None:
         self.records = records
-        self.cache = cache
+        self.limiter = limiter
         self.mailer = mailer
         self.hasher = hasher
         self.codec = codec
@@ -84,12 +80,9 @@ class AuthService:
 
     # ----------------------------------------------------------- accounts
 
-    async def register(
-        self, email: str, username: str, password: str, *, base_url: str
-    ) -> UserRecord:
-        user = await self.create_account(email, username, password, role=DEVELOPER)
-        await self._send_verification(user, base_url)
-        return user
+    async def register(self, email: str, username: str, password: str) -> UserRecord:
+        """The new account; the caller sends the verification mail (:meth:`send_verification`)."""
+        return await self.create_account(email, username, password, role=DEVELOPER)
 
     async def create_account(
         self, email: str, username: str, password: str, *, role: str, verified: bool = False
@@ -109,7 +102,7 @@ class AuthService:
             )
         )
 
-    async def _send_verification(self, user: UserRecord, base_url: str) -> None:
+    async def send_verification(self, user: UserRecord, base_url: str) -> None:
         token = await self._one_time_token(user, VERIFY_EMAIL, self.settings.verification_ttl)
         await self.mailer.send(
             render_message(
@@ -117,7 +110,8 @@ class AuthService:
                 to=user.email,
                 username=user.username,
                 token=token,
-                verify_url=f"{base_url}/verify-email?token={token}",
+                # A fragment never reaches a server, so the token stays out of access logs.
+                verify_url=f"{base_url}/verify-email#token={token}",
                 expires_hours=int(self.settings.verification_ttl.total_seconds() // 3600),
             )
         )
@@ -146,25 +140,19 @@ class AuthService:
     # ------------------------------------------------------------ sessions
 
     async def login(self, login: str, password: str) -> TokenPair:
+        # Counted before the password is checked, so concurrent guesses cannot all slip in
+        # between a check and a count; a correct password gives its attempt back.
+        failures_scope = "login:" + login.strip().lower()
+        attempt = await self.limiter.hit(LOGIN_FAILURES_LIMIT, failures_scope)
+        if not attempt.allowed:
+            raise attempt.error()
         user = await self.records.find_user_by_login(login)
-        if user is not None:
-            await self._refuse_if_too_many_failures(user.id)
         # Verified even for an unknown user (against a dummy hash): equal timing either way.
         matches = await self.hasher.verify(password, user.password_hash if user else None)
         if user is None or not matches or not user.is_active:
-            if user is not None and not matches:
-                await self.cache.incr(FAILED_LOGINS + user.id, ttl=FAILED_LOGIN_WINDOW)
             raise InvalidCredentials(LOGIN_FAILED)
+        await self.limiter.refund(LOGIN_FAILURES_LIMIT, failures_scope)
         return await self._issue_pair(user, family_id=uuid.uuid4().hex)
-
-    async def _refuse_if_too_many_failures(self, user_id: str) -> None:
-        failures = await self.cache.get(FAILED_LOGINS + user_id)
-        if failures is not None and int(failures) >= self.settings.max_failed_logins:
-            retry_after = await self.cache.ttl(FAILED_LOGINS + user_id) or FAILED_LOGIN_WINDOW
-            raise RateLimited(
-                "Too many failed logins for this account; try again later.",
-                retry_after=int(retry_after) + 1,
-            )
 
     async def _issue_pair(self, user: UserRecord, family_id: str) -> TokenPair:
         now = utcnow()
@@ -188,7 +176,7 @@ class AuthService:
             known = await self.records.get_refresh_token(claims["jti"])
             if known is not None and known.used_at is not None:
                 # A spent token came back: someone holds a copy. End the whole session.
-                await self._revoke_families([known.family_id], now)
+                await self.records.revoke_refresh_family(known.family_id, now)
                 log.warning("refresh token reuse; revoked session family %s", known.family_id)
                 raise InvalidCredentials(
                     "This refresh token was already used; the session has been revoked."
@@ -197,35 +185,18 @@ class AuthService:
         user = await self.user(record.user_id)
         return await self._issue_pair(user, family_id=record.family_id)
 
-    async def logout(self, claims: dict[str, Any]) -> None:
-        now = utcnow()
-        remaining = claims["exp"] - now.timestamp()
-        if remaining > 0:
-            await self.cache.set(DENIED_JTI + claims["jti"], b"1", ttl=remaining)
-        await self._revoke_families([claims["sid"]], now)
-
-    async def _revoke_families(self, family_ids: list[str], now: dt.datetime) -> None:
-        for family_id in family_ids:
-            await self.records.revoke_refresh_family(family_id, now)
-            await self.cache.set(
-                REVOKED_SID + family_id, b"1", ttl=self.settings.access_ttl.total_seconds()
-            )
+    async def logout(self, family_id: str) -> None:
+        await self.records.revoke_refresh_family(family_id, utcnow())
 
     async def revoke_all_sessions(self, user_id: str, *, keep_family: str | None = None) -> None:
-        now = utcnow()
-        families = await self.records.revoke_user_refresh_tokens(
-            user_id, now, except_family=keep_family
-        )
-        for family_id in families:
-            await self.cache.set(
-                REVOKED_SID + family_id, b"1", ttl=self.settings.access_ttl.total_seconds()
-            )
+        await self.records.revoke_user_refresh_tokens(user_id, utcnow(), except_family=keep_family)
 
-    async def access_token_revoked(self, claims: dict[str, Any]) -> bool:
-        """Whether logout or a session revocation has cancelled this access token."""
-        if await self.cache.get(DENIED_JTI + claims["jti"]) is not None:
-            return True
-        return await self.cache.get(REVOKED_SID + claims["sid"]) is not None
+    async def session_user(self, claims: dict[str, Any]) -> tuple[str, str]:
+        """(user id, current role) of a verified access token's session, if it still stands."""
+        status = await self.records.session_status(claims["sub"], claims["sid"])
+        if status is None or not status.is_active or status.revoked:
+            raise InvalidCredentials("This token has been revoked.")
+        return claims["sub"], status.role
 
     # ------------------------------------------------------------ passwords
 
@@ -233,6 +204,7 @@ class AuthService:
         user = await self.user(user_id)
         if not await self.hasher.verify(current, user.password_hash):
             raise InvalidCredentials("The current password is wrong.")
+        self._check_policy(new, user)
         await self.records.update_user(user.id, utcnow(), password_hash=await self.hasher.hash(new))
         await self.revoke_all_sessions(user.id, keep_family=family_id)
 
@@ -247,7 +219,7 @@ class AuthService:
                 to=user.email,
                 username=user.username,
                 token=token,
-                reset_url=f"{base_url}/reset-password?token={token}",
+                reset_url=f"{base_url}/reset-password#token={token}",
                 expires_minutes=int(self.settings.reset_ttl.total_seconds() // 60),
             )
         )
@@ -257,17 +229,25 @@ class AuthService:
         user_id = await self.records.use_one_time_token(digest(token), PASSWORD_RESET, now)
         if user_id is None:
             raise NotFound("This reset token is unknown, used or expired.")
+        user = await self.user(user_id)
+        self._check_policy(new_password, user)
         # Following the mailed link proves the address, so the account counts as verified.
         await self.records.update_user(
             user_id, now, password_hash=await self.hasher.hash(new_password), is_verified=True
         )
+        # Recovery means someone else may have had the account: end every credential.
         await self.revoke_all_sessions(user_id)
-        await self.cache.delete(FAILED_LOGINS + user_id)
+        await self.records.revoke_user_api_keys(user_id, now)
+
+    @staticmethod
+    def _check_policy(password: str, user: UserRecord) -> None:
+        problems = password_problems(password, username=user.username, email=user.email)
+        if problems:
+            raise ValidationFailed(details={"new_password": problems})
 
     async def set_role(self, user_id: str, role: str) -> UserRecord:
-        user = await self.records.update_user(user_id, utcnow(), role=role)
-        await self.revoke_all_sessions(user_id)
-        return user
+        # Sessions read the current role on every request: no need to end them.
+        return await self.records.update_user(user_id, utcnow(), role=role)
 
     async def deactivate(self, user_id: str) -> UserRecord:
         user = await self.records.update_user(user_id, utcnow(), is_active=False)

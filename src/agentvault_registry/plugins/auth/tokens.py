@@ -89,11 +89,23 @@ class TokenCodec:
         )
         return IssuedToken(token, jti, expires_at)
 
+    def recognises(self, token: str) -> bool:
+        """Whether ``token`` claims to be ours (one of our key ids, or our issuer), judged
+        without verifying it: a bearer token of another scheme is left to other plugins."""
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("kid") in self._keys:
+                return True
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except (jwt.PyJWTError, UnicodeError, TypeError):
+            return False
+        return isinstance(claims, dict) and claims.get("iss") == self.issuer
+
     def decode(self, token: str, typ: str) -> dict[str, Any]:
         """The verified claims of a token of type ``typ``; ``InvalidCredentials`` otherwise."""
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, UnicodeError):
             raise InvalidCredentials("The token is malformed.") from None
         key = self._keys.get(header.get("kid")) if isinstance(header.get("kid"), str) else None
         if key is None:
@@ -110,7 +122,7 @@ class TokenCodec:
             )
         except jwt.ExpiredSignatureError:
             raise InvalidCredentials("The token has expired.") from None
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, UnicodeError):
             raise InvalidCredentials("The token is not valid.") from None
         if claims.get("typ") != typ:
             raise InvalidCredentials(f"This needs a {typ} token.")

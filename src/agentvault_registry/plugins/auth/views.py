@@ -40,8 +40,13 @@ def _pair(pair: TokenPair) -> web.Response:
 @rate_limit("auth.register")
 async def register(request: web.Request) -> web.Response:
     body = await read_json(request, schemas.RegisterSchema())
-    user = await request.app[AUTH_SERVICE].register(
-        body["email"], body["username"], body["password"], base_url=public_base_url(request)
+    service = request.app[AUTH_SERVICE]
+    user = await service.register(body["email"], body["username"], body["password"])
+    # In the background: the account exists whether or not the mail server answers now.
+    spawn(
+        request.app,
+        service.send_verification(user, public_base_url(request)),
+        name="auth.verification_mail",
     )
     return web.json_response(schemas.UserSchema().dump(user), status=201)
 
@@ -90,7 +95,7 @@ async def refresh(request: web.Request) -> web.Response:
 @api_doc("End this session", tags=TAGS, status=204, errors=[403])
 @requires(kinds=SESSION)
 async def logout(request: web.Request) -> web.Response:
-    await request.app[AUTH_SERVICE].logout(dict(current_identity(request).claims))
+    await request.app[AUTH_SERVICE].logout(current_identity(request).claims["sid"])
     return web.Response(status=204)
 
 
@@ -148,7 +153,7 @@ async def recover(request: web.Request) -> web.Response:
     status=204,
     errors=[404],
 )
-@rate_limit("auth.recover")
+@rate_limit("auth.recover_confirm")
 async def recover_confirm(request: web.Request) -> web.Response:
     body = await read_json(request, schemas.RecoverConfirmSchema())
     await request.app[AUTH_SERVICE].recover_confirm(body["token"], body["new_password"])

@@ -13,6 +13,7 @@ from agentvault_registry.storage_backends.accounts import (
     ApiKeyRecord,
     OneTimeTokenRecord,
     RefreshTokenRecord,
+    SessionStatus,
     UserRecord,
 )
 from agentvault_registry.storage_backends.base import RecordsBackend
@@ -257,6 +258,83 @@ class AccountsConformance:
             "family-2",
         ]
 
+    async def test_token_added_to_a_revoked_family_is_not_usable(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        await records.add_refresh_token(make_refresh_token("jti-1", "family-1", alice.id))
+        await records.revoke_refresh_family("family-1", SOON)
+        await records.add_refresh_token(make_refresh_token("jti-2", "family-1", alice.id))
+        assert await records.use_refresh_token("jti-2", SOON) is None
+
+    async def test_revoking_a_family_during_concurrent_refreshes_leaves_no_usable_token(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        jtis = [f"jti-{number}" for number in range(CONCURRENT_CALLERS)]
+        for jti in jtis:
+            await records.add_refresh_token(make_refresh_token(jti, "family-1", alice.id))
+
+        async def refresh(jti: str) -> None:
+            # As a refresh does: use the token, then add its successor to the family.
+            if await records.use_refresh_token(jti, SOON) is not None:
+                await records.add_refresh_token(
+                    make_refresh_token(f"{jti}-next", "family-1", alice.id)
+                )
+
+        refreshes = [refresh(jti) for jti in jtis]
+        half = CONCURRENT_CALLERS // 2
+        await asyncio.gather(
+            *refreshes[:half], records.revoke_refresh_family("family-1", SOON), *refreshes[half:]
+        )
+        for jti in jtis + [f"{jti}-next" for jti in jtis]:
+            assert await records.use_refresh_token(jti, SOON) is None, jti
+
+    # ---------------------------------------------------------- session status
+
+    async def test_session_status_of_active_user_and_live_family(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        await records.add_refresh_token(make_refresh_token("jti-1", "family-1", alice.id))
+        assert await records.session_status(alice.id, "family-1") == SessionStatus(
+            role="developer", is_active=True, revoked=False
+        )
+
+    async def test_session_status_shows_a_revoked_family(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        await records.add_refresh_token(make_refresh_token("jti-1", "family-1", alice.id))
+        await records.revoke_refresh_family("family-1", SOON)
+        status = await records.session_status(alice.id, "family-1")
+        assert status is not None
+        assert status.revoked is True
+
+    async def test_session_status_shows_a_deactivated_user(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        await records.update_user(alice.id, SOON, is_active=False)
+        status = await records.session_status(alice.id, "family-1")
+        assert status is not None
+        assert status.is_active is False
+
+    async def test_session_status_shows_the_current_role(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        await records.update_user(alice.id, SOON, role="admin")
+        status = await records.session_status(alice.id, "family-1")
+        assert status is not None
+        assert status.role == "admin"
+
+    async def test_session_status_of_unknown_user_is_none(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        await records.add_refresh_token(make_refresh_token("jti-1", "family-1", alice.id))
+        assert await records.session_status("no-such-user", "family-1") is None
+
+    async def test_session_status_of_family_without_tokens_is_not_revoked(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        status = await records.session_status(alice.id, "no-such-family")
+        assert status == SessionStatus(role="developer", is_active=True, revoked=False)
+
     # --------------------------------------------------------- one-time tokens
 
     async def test_use_one_time_token_once_gives_its_user(
@@ -357,6 +435,36 @@ class AccountsConformance:
         await records.add_api_key(make_api_key("key-1", alice.id))
         await records.revoke_api_key("key-1", alice.id, SOON)
         assert await records.revoke_api_key("key-1", alice.id, LATER) is False
+
+    async def test_revoke_user_api_keys_revokes_only_that_users_keys(
+        self, records: RecordsBackend, alice: UserRecord, bob: UserRecord
+    ) -> None:
+        for key in (
+            make_api_key("key-1", alice.id),
+            make_api_key("key-2", alice.id),
+            make_api_key("key-revoked", alice.id, revoked_at=NOW),
+        ):
+            await records.add_api_key(key)
+        bobs = make_api_key("key-of-bob", bob.id)
+        await records.add_api_key(bobs)
+        assert await records.revoke_user_api_keys(alice.id, SOON) == 2
+        assert await records.list_api_keys(alice.id) == []
+        assert await records.list_api_keys(bob.id) == [bobs]
+
+    async def test_revoke_user_api_keys_twice_gives_zero_the_second_time(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        await records.add_api_key(make_api_key("key-1", alice.id))
+        await records.revoke_user_api_keys(alice.id, SOON)
+        assert await records.revoke_user_api_keys(alice.id, LATER) == 0
+
+    async def test_revoke_user_api_keys_sets_revoked_at(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        key = make_api_key("key-1", alice.id)
+        await records.add_api_key(key)
+        await records.revoke_user_api_keys(alice.id, SOON)
+        assert await records.find_api_key(key.digest) == dataclasses.replace(key, revoked_at=SOON)
 
     async def test_touch_api_key_sets_last_used_at(
         self, records: RecordsBackend, alice: UserRecord
