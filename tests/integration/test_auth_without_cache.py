@@ -74,3 +74,19 @@ async def test_a_session_ended_before_the_outage_stays_ended_during_it(client, p
     private_redis.kill()
     # The cache's denylist is gone with Redis; the records backend still knows the session ended.
     assert (await client.get("/api/v1/auth/me", headers=headers)).status == 401
+
+
+async def test_logout_during_the_outage_works_and_outlives_the_cache(client, private_redis):
+    await client.post(
+        "/api/v1/auth/register",
+        json={"email": "ada@example.org", "username": "ada", "password": PASSWORD},
+    )
+    pair = await (await log_in(client)).json()
+    headers = {"Authorization": f"Bearer {pair['access_token']}"}
+
+    private_redis.kill()
+    assert (await client.post("/api/v1/auth/logout", headers=headers)).status == 204
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status == 401
+    # Redis comes back empty (it keeps nothing on disk): the session stays ended.
+    private_redis.start()
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status == 401
