@@ -21,7 +21,7 @@ from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.app import create_app
 from support import EXERCISED_HOOKS, free_port
 
-SERVICE_MARKERS = ("postgres", "redis", "s3")
+SERVICE_MARKERS = ("postgres", "redis", "s3", "browser")
 _skipped_service_tests: list[str] = []
 
 
@@ -151,6 +151,38 @@ def s3_endpoint_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------------------- browser
+
+CHROMIUM = "/usr/bin/chromium"
+#: Flags for a headless Chromium on a machine whose only network is loopback.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+async def browser_page():
+    """A page in Debian's headless Chromium, driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        if running_in_ci():
+            pytest.fail(f"{CHROMIUM} must be installed in CI")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            yield page
+        finally:
+            await browser.close()
 
 
 # ------------------------------------------------------------- CI: no hidden skips

@@ -4,5 +4,5 @@ from __future__ import annotations
 
 from aiohttp import web
 
-#: The landing page's HTML, read once at startup.
-LANDING_PAGE = web.AppKey("webui_landing_page", str)
+#: Each page's HTML by template name, read once at startup.
+PAGES = web.AppKey("webui_pages", dict)

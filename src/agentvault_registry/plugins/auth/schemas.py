@@ -97,11 +97,21 @@ class RefreshSchema(Strict):
     refresh_token = fields.String(required=True, validate=TOKEN)
 
 
+def _policy_without_names(value: str) -> None:
+    problems = password_problems(value)
+    if problems:
+        raise ValidationError(problems)
+
+
 class PasswordChangeSchema(Strict):
-    """The policy (which needs the account's names) is checked by the service."""
+    """The part of the policy that needs the account's names is checked by the service."""
 
     current_password = _password_field()
     new_password = NewPasswordField()
+
+    @validates("new_password")
+    def _policy(self, value: str, **_: Any) -> None:
+        _policy_without_names(value)
 
 
 class RecoverSchema(Strict):
@@ -109,10 +119,15 @@ class RecoverSchema(Strict):
 
 
 class RecoverConfirmSchema(Strict):
-    """The policy (which needs the account's names) is checked by the service."""
+    """Checked before the single-use token is spent, so a refused password does not burn it;
+    the part of the policy that needs the account's names is checked by the service."""
 
     token = fields.String(required=True, validate=TOKEN)
     new_password = NewPasswordField()
+
+    @validates("new_password")
+    def _policy(self, value: str, **_: Any) -> None:
+        _policy_without_names(value)
 
 
 class ApiKeyCreateSchema(Strict):
