@@ -49,6 +49,14 @@ web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 """.replace("{tick}", repr(LAG_TICK))
 
 
+def cache_section(redis_url: str | None) -> str:
+    """Config for a Redis cache (a fresh key prefix per run), or nothing for the memory one."""
+    if not redis_url:
+        return ""
+    prefix = f"avreg-bench:{os.getpid()}:"
+    return f'\n[storage.cache]\nbackend = "redis"\nurl = "{redis_url}"\nkey_prefix = "{prefix}"\n'
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -4,7 +4,7 @@
 password, a third unknown users. A second process probes /health every 10 ms. The server
 samples its own event-loop lag. Target (issue F2): loop lag p99 and /health p99 under 25 ms.
 
-    python bench/login_flood.py [--clients 32] [--seconds 20] [--bcrypt-cost 12]
+    python bench/login_flood.py [--clients 32] [--seconds 20] [--bcrypt-cost 12] [--redis URL]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from collections import Counter
 
 import aiohttp
-from _harness import Server, describe_ms, post_json, run
+from _harness import Server, cache_section, describe_ms, post_json, run
 
 PASSWORD = "benchmark passphrase 2026"
 CONFIG = """
@@ -74,9 +74,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--bcrypt-cost", type=int, default=12)
+    parser.add_argument("--redis", metavar="URL", help="count limits in Redis, not in memory")
     args = parser.parse_args()
 
-    server = Server(CONFIG % args.bcrypt_cost)
+    server = Server(CONFIG % args.bcrypt_cost + cache_section(args.redis))
     server.start()
     try:
 

@@ -3,7 +3,7 @@
 Alternates the two kinds of failed login, one at a time, against a registry at the default
 bcrypt cost, and compares the latency distributions. Target (issue F2): medians within 20%.
 
-    python bench/login_timing.py [--rounds 60] [--bcrypt-cost 12]
+    python bench/login_timing.py [--rounds 60] [--bcrypt-cost 12] [--redis URL]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import statistics
 import time
 
 import aiohttp
-from _harness import Server, describe_ms, post_json, run
+from _harness import Server, cache_section, describe_ms, post_json, run
 
 PASSWORD = "timing passphrase 2026"
 CONFIG = """
@@ -57,8 +57,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--bcrypt-cost", type=int, default=12)
+    parser.add_argument("--redis", metavar="URL", help="count limits in Redis, not in memory")
     args = parser.parse_args()
-    server = Server(CONFIG % args.bcrypt_cost)
+    server = Server(CONFIG % args.bcrypt_cost + cache_section(args.redis))
     server.start()
     try:
         unknown, wrong = run(measure(server.url, args.rounds))

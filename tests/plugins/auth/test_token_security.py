@@ -13,9 +13,10 @@ import jwt
 import pytest
 from auth_helpers import PASSWORD, bearer, fast_auth, login, register, signed_up
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from agentvault_registry.core.appkeys import JWT_SECRET
+from agentvault_registry.core.errors import ConfigError
 
 ME = "/api/v1/auth/me"
 
@@ -257,3 +258,31 @@ async def test_a_retired_key_still_verifies_until_removed(aiohttp_client, make_a
     assert (await second.get(ME, headers=bearer(pair["access_token"]))).status == 200
     fresh = await login(second)
     assert jwt.get_unverified_header(fresh["access_token"])["kid"] == "new"
+
+
+async def test_eddsa_keys_sign_and_verify(aiohttp_client, make_app):
+    private = ed25519.Ed25519PrivateKey.generate()
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    auth_options = {
+        "bcrypt_cost": 4,
+        "jwt_algorithm": "EdDSA",
+        "jwt_keys": [{"kid": "ed-1", "private_key": private_pem, "public_key": public_pem}],
+    }
+    client = await aiohttp_client(make_app(fast_auth(plugins={"auth": auth_options})))
+    pair = await signed_up(client)
+    assert jwt.get_unverified_header(pair["access_token"])["alg"] == "EdDSA"
+    assert (await client.get(ME, headers=bearer(pair["access_token"]))).status == 200
+    forged = hs256(client, claims_for("someone"), kid="ed-1")
+    await refused(client, forged)
+
+
+def test_an_asymmetric_algorithm_without_keys_is_a_config_error(make_settings):
+    with pytest.raises(ConfigError, match=r"plugins\.auth\.jwt_keys"):
+        make_settings({"plugins": {"auth": {"jwt_algorithm": "EdDSA"}}})
