@@ -49,6 +49,27 @@ web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 """.replace("{tick}", repr(LAG_TICK))
 
 
+LOGIN_BENCH_CONFIG = """
+mode = "development"
+data_dir = "{data_dir}"
+[server]
+access_log = false
+[logging]
+level = "WARNING"
+[rate_limits]
+"auth.login" = "1000000/minute"
+"auth.login_failures" = "1000000/minute"
+"auth.register" = "1000/minute"
+[plugins.auth]
+bcrypt_cost = %d
+"""
+
+
+def login_bench_config(bcrypt_cost: int, redis_url: str | None) -> str:
+    """A dev registry whose login limits are out of the way, so every attempt hashes."""
+    return LOGIN_BENCH_CONFIG % bcrypt_cost + cache_section(redis_url)
+
+
 def cache_section(redis_url: str | None) -> str:
     """Config for a Redis cache (a fresh key prefix per run), or nothing for the memory one."""
     if not redis_url:

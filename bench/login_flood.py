@@ -16,22 +16,9 @@ import time
 from collections import Counter
 
 import aiohttp
-from _harness import Server, cache_section, describe_ms, post_json, run
+from _harness import Server, describe_ms, login_bench_config, post_json, run
 
 PASSWORD = "benchmark passphrase 2026"
-CONFIG = """
-mode = "development"
-data_dir = "{data_dir}"
-[server]
-access_log = false
-[logging]
-level = "WARNING"
-[rate_limits]
-"auth.login" = "1000000/minute"
-"auth.register" = "1000/minute"
-[plugins.auth]
-bcrypt_cost = %d
-"""
 
 
 async def flood(url: str, clients: int, seconds: float, results) -> None:
@@ -77,7 +64,7 @@ def main() -> None:
     parser.add_argument("--redis", metavar="URL", help="count limits in Redis, not in memory")
     args = parser.parse_args()
 
-    server = Server(CONFIG % args.bcrypt_cost + cache_section(args.redis))
+    server = Server(login_bench_config(args.bcrypt_cost, args.redis))
     server.start()
     try:
 

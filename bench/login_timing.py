@@ -13,21 +13,9 @@ import statistics
 import time
 
 import aiohttp
-from _harness import Server, cache_section, describe_ms, post_json, run
+from _harness import Server, describe_ms, login_bench_config, post_json, run
 
 PASSWORD = "timing passphrase 2026"
-CONFIG = """
-mode = "development"
-data_dir = "{data_dir}"
-[server]
-access_log = false
-[logging]
-level = "WARNING"
-[rate_limits]
-"auth.login" = "1000000/minute"
-[plugins.auth]
-bcrypt_cost = %d
-"""
 
 
 async def measure(url: str, rounds: int) -> tuple[list[float], list[float]]:
@@ -59,7 +47,7 @@ def main() -> None:
     parser.add_argument("--bcrypt-cost", type=int, default=12)
     parser.add_argument("--redis", metavar="URL", help="count limits in Redis, not in memory")
     args = parser.parse_args()
-    server = Server(CONFIG % args.bcrypt_cost + cache_section(args.redis))
+    server = Server(login_bench_config(args.bcrypt_cost, args.redis))
     server.start()
     try:
         unknown, wrong = run(measure(server.url, args.rounds))
