@@ -162,8 +162,12 @@ class AccountsRecords(abc.ABC):
         return its user id, else None. Atomic: at most one concurrent caller succeeds."""
 
     @abc.abstractmethod
-    async def discard_one_time_tokens(self, user_id: str, purpose: str) -> int:
-        """Delete the user's unused tokens for ``purpose`` (a new one replaces them)."""
+    async def discard_one_time_tokens(
+        self, user_id: str, purpose: str, *, keep: str | None = None
+    ) -> int:
+        """Delete the user's unused tokens for ``purpose`` except the one whose digest is
+        ``keep``: adding the new token first, then discarding the others, leaves exactly one
+        valid token even when two requests race."""
 
     # ---------------------------------------------------------------- API keys
 

@@ -227,13 +227,16 @@ class PostgresAccounts(AccountsRecords):
                 now,
             )
 
-    async def discard_one_time_tokens(self, user_id: str, purpose: str) -> int:
+    async def discard_one_time_tokens(
+        self, user_id: str, purpose: str, *, keep: str | None = None
+    ) -> int:
         async with self.connection() as conn:
             rows = await conn.fetch(
                 "DELETE FROM one_time_tokens WHERE user_id = $1 AND purpose = $2"
-                " AND used_at IS NULL RETURNING 1",
+                " AND used_at IS NULL AND digest IS DISTINCT FROM $3 RETURNING 1",
                 user_id,
                 purpose,
+                keep,
             )
         return len(rows)
 

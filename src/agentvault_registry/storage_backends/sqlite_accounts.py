@@ -178,11 +178,13 @@ class SqliteAccounts(AccountsRecords):
         )
         return rows[0][0] if rows else None
 
-    async def discard_one_time_tokens(self, user_id: str, purpose: str) -> int:
+    async def discard_one_time_tokens(
+        self, user_id: str, purpose: str, *, keep: str | None = None
+    ) -> int:
         rows = await self._write(
             "DELETE FROM one_time_tokens WHERE user_id = ? AND purpose = ?"
-            " AND used_at IS NULL RETURNING 1",
-            (user_id, purpose),
+            " AND used_at IS NULL AND digest IS NOT ? RETURNING 1",
+            (user_id, purpose, keep),
         )
         return len(rows)
 

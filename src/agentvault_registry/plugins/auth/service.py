@@ -117,12 +117,13 @@ class AuthService:
         )
 
     async def _one_time_token(self, user: UserRecord, purpose: str, ttl: dt.timedelta) -> str:
+        """A new single-use token; any earlier one for the same purpose stops working."""
         token = secrets.token_urlsafe(32)
         now = utcnow()
-        await self.records.discard_one_time_tokens(user.id, purpose)
         await self.records.add_one_time_token(
             OneTimeTokenRecord(digest(token), purpose, user.id, now, now + ttl)
         )
+        await self.records.discard_one_time_tokens(user.id, purpose, keep=digest(token))
         return token
 
     async def verify_email(self, token: str) -> UserRecord:

@@ -383,6 +383,17 @@ class AccountsConformance:
         assert await records.use_one_time_token("verify-1", "verify_email", SOON) is None
         assert await records.use_one_time_token("reset-1", "reset_password", SOON) == alice.id
 
+    async def test_discard_one_time_tokens_can_keep_the_newest(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        for digest in ("verify-old", "verify-new"):
+            await records.add_one_time_token(make_one_time_token(digest, alice.id))
+        assert (
+            await records.discard_one_time_tokens(alice.id, "verify_email", keep="verify-new") == 1
+        )
+        assert await records.use_one_time_token("verify-old", "verify_email", SOON) is None
+        assert await records.use_one_time_token("verify-new", "verify_email", SOON) == alice.id
+
     # ---------------------------------------------------------------- API keys
 
     async def test_list_api_keys_gives_the_unrevoked_ones_oldest_first(
