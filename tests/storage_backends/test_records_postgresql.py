@@ -16,7 +16,11 @@ from agentvault_registry.config.secrets import Secret
 from agentvault_registry.core.errors import BackendError, ConfigError
 from agentvault_registry.storage_backends.postgresql import PostgresOptions, PostgresRecords
 from agentvault_registry.storage_backends.spec import BackendContext
-from agentvault_registry.storage_backends.testing import AccountsConformance, RecordsConformance
+from agentvault_registry.storage_backends.testing import (
+    AccountsConformance,
+    AgentsConformance,
+    RecordsConformance,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -53,16 +57,27 @@ class TestPostgresRecords(RecordsConformance):
     pass
 
 
+@pytest.fixture
+async def migrated_records(fresh_postgres_dsn: str) -> AsyncIterator[PostgresRecords]:
+    backend = build(fresh_postgres_dsn, max_size=4)
+    await backend.open()
+    try:
+        await backend.migrate()
+        yield backend
+    finally:
+        await backend.close()
+
+
 class TestPostgresAccounts(AccountsConformance):
     @pytest.fixture
-    async def records(self, fresh_postgres_dsn: str) -> AsyncIterator[PostgresRecords]:
-        backend = build(fresh_postgres_dsn, max_size=4)
-        await backend.open()
-        try:
-            await backend.migrate()
-            yield backend
-        finally:
-            await backend.close()
+    def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
+        return migrated_records
+
+
+class TestPostgresAgents(AgentsConformance):
+    @pytest.fixture
+    def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
+        return migrated_records
 
 
 # ------------------------------------------------------------------ read replica

@@ -14,7 +14,11 @@ from agentvault_registry.storage_backends.sqlite import (
     SqliteRecords,
     split_statements,
 )
-from agentvault_registry.storage_backends.testing import AccountsConformance, RecordsConformance
+from agentvault_registry.storage_backends.testing import (
+    AccountsConformance,
+    AgentsConformance,
+    RecordsConformance,
+)
 
 Factory = Callable[[], SqliteRecords]
 
@@ -54,16 +58,27 @@ class TestSqliteRecords(RecordsConformance):
     pass
 
 
+@pytest.fixture
+async def migrated_records(records_backend_factory: Factory) -> AsyncIterator[SqliteRecords]:
+    backend = records_backend_factory()
+    await backend.open()
+    try:
+        await backend.migrate()
+        yield backend
+    finally:
+        await backend.close()
+
+
 class TestSqliteAccounts(AccountsConformance):
     @pytest.fixture
-    async def records(self, records_backend_factory: Factory) -> AsyncIterator[SqliteRecords]:
-        backend = records_backend_factory()
-        await backend.open()
-        try:
-            await backend.migrate()
-            yield backend
-        finally:
-            await backend.close()
+    def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
+        return migrated_records
+
+
+class TestSqliteAgents(AgentsConformance):
+    @pytest.fixture
+    def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
+        return migrated_records
 
 
 # ------------------------------------------------------------------ backend-specific

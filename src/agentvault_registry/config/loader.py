@@ -14,6 +14,7 @@ from agentvault_registry.config.schema import SettingsSchema
 from agentvault_registry.config.settings import (
     BackendChoice,
     LoggingSettings,
+    OutboundSettings,
     RegistrySettings,
     SecuritySettings,
     ServerSettings,
@@ -234,6 +235,7 @@ def _build_settings(
         security=SecuritySettings(**core["security"]),
         storage=StorageSettings(**storage, **storage_flags),
         logging=LoggingSettings(**core["logging"]),
+        outbound=OutboundSettings(**core["outbound"]),
         disabled_plugins=tuple(core["plugins"]["disabled"]),
         plugin_sections=sections,
         rate_limits=dict(core["rate_limits"]),

@@ -111,6 +111,23 @@ class LoggingSchema(_Strict):
         return data
 
 
+class OutboundSchema(_Strict):
+    """The HTTP client that fetches URLs users give the registry (cards, challenges, peers)."""
+
+    # Off in production: a user-supplied URL must not reach the registry's own network.
+    allow_private_targets = fields.Boolean(load_default=False)
+    max_response_bytes = fields.Integer(
+        load_default=512 * 1024, validate=validate.Range(min=1024, max=64 * 1024 * 1024)
+    )
+    connect_timeout = fields.Float(
+        load_default=5.0, validate=validate.Range(min=0, max=300, min_inclusive=False)
+    )
+    total_timeout = fields.Float(
+        load_default=10.0, validate=validate.Range(min=0, max=600, min_inclusive=False)
+    )
+    max_redirects = fields.Integer(load_default=3, validate=validate.Range(min=0, max=10))
+
+
 class PluginsSchema(Schema):
     """``disabled = [...]`` plus one ``[plugins.<name>]`` table per plugin."""
 
@@ -165,6 +182,7 @@ class SettingsSchema(_Strict):
     security = _nested(SecuritySchema)
     storage = _nested(StorageSchema)
     logging = _nested(LoggingSchema)
+    outbound = _nested(OutboundSchema)
     plugins = _nested(PluginsSchema)
     rate_limits = RateLimitsField(load_default=dict)
 

@@ -72,6 +72,20 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class OutboundSettings:
+    #: Let fetches reach loopback and private addresses (tests, a private federation).
+    allow_private_targets: bool
+    #: Largest response body read, in bytes; a larger one fails the fetch.
+    max_response_bytes: int
+    #: Seconds to establish a connection.
+    connect_timeout: float
+    #: Seconds for a whole fetch, redirects and body included.
+    total_timeout: float
+    #: Redirects followed before a fetch fails.
+    max_redirects: int
+
+
+@dataclass(frozen=True)
 class Settings:
     mode: str
     data_dir: Path
@@ -80,6 +94,7 @@ class Settings:
     security: SecuritySettings
     storage: StorageSettings
     logging: LoggingSettings
+    outbound: OutboundSettings
     disabled_plugins: tuple[str, ...]
     #: Each plugin's validated ``[plugins.<name>]`` section.
     plugin_sections: Mapping[str, Mapping[str, Any]]

@@ -14,6 +14,7 @@ from agentvault_registry.core.appkeys import (
     SETTINGS,
     STORAGE,
 )
+from agentvault_registry.core.httpclient import http_client_context
 from agentvault_registry.core.lifecycle import plugins_context, storage_context
 from agentvault_registry.core.middlewares import core_middlewares
 from agentvault_registry.core.ops import add_ops_routes
@@ -44,6 +45,8 @@ def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
     for routes in pm.hook.register_routes(settings=settings):
         app.router.add_routes(routes or ())
     check_route_limits(app)
+    # First in: plugins can fetch during startup, and it closes last, after background work.
+    app.cleanup_ctx.append(http_client_context)
     app.cleanup_ctx.append(storage_context)
     app.cleanup_ctx.append(plugins_context)
     # Last in, so it drains first on shutdown, while storage and plugins are still up.

@@ -11,6 +11,7 @@ from agentvault_registry.config.settings import Settings
 from agentvault_registry.storage_backends.storage import Storage
 
 if TYPE_CHECKING:
+    from agentvault_registry.core.httpclient import SafeHttpClient
     from agentvault_registry.core.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -28,6 +29,8 @@ BACKGROUND_TASKS = web.AppKey("background_tasks", set)
 OPENAPI_CACHE = web.AppKey("openapi_cache", dict)
 #: The shared rate limiter (:mod:`agentvault_registry.core.ratelimit`), built with the app.
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+#: The SSRF-safe client for every fetch of a user-supplied URL (:mod:`.httpclient`).
+HTTP_CLIENT: web.AppKey[SafeHttpClient] = web.AppKey("http_client")
 
 REQUEST_ID = web.RequestKey("request_id", str)
 IDENTITY = web.RequestKey("identity", "Identity | None")

@@ -186,3 +186,30 @@ class ConfigError(Exception):
 
 class PluginError(ConfigError):
     """A plugin could not be loaded, is misdeclared, or misses a plugin it requires."""
+
+
+class FetchFailed(RegistryError):
+    """A URL the client supplied could not be fetched: unreachable, too slow, too large, or not
+    the JSON expected. 422: the request was understood, but what it points at is unusable.
+    """
+
+    status = 422
+    code = "fetch_failed"
+    default_message = "The URL could not be fetched."
+
+    def __init__(self, message: str | None = None, *, url: str, reason: str, **kwargs: Any) -> None:
+        details = {"url": url, "reason": reason, **(kwargs.pop("details", None) or {})}
+        super().__init__(
+            message or f"{self.default_message[:-1]}: {reason}.", details=details, **kwargs
+        )
+        self.url = url
+        self.reason = reason
+
+
+class FetchRefused(FetchFailed):
+    """The registry will not fetch this URL at all (scheme, credentials, or a non-public
+    address: the server-side request forgery guard).
+    """
+
+    code = "fetch_refused"
+    default_message = "The registry does not fetch this URL."

@@ -125,3 +125,15 @@ def register_rate_limits() -> Any:
     config table. A malformed declaration, a name two plugins declare, or a configured or
     decorated name that no loaded plugin declares stops startup.
     """
+
+
+@hookspec
+def agent_changed(event_type: str, agent: Any, actor: Any) -> Any:
+    """React to an agent being ``created``, ``updated`` or ``deleted``.
+
+    ``agent`` is the :class:`~agentvault_registry.storage_backends.agents.AgentRecord` after the
+    change (a tombstone with status ``deleted`` for deletions); ``actor`` is the
+    :class:`~agentvault_registry.core.identity.Identity` that made it. Called after the change
+    and its event are committed. An awaitable result runs in the background: it never delays
+    or fails the request that made the change.
+    """

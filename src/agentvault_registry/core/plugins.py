@@ -20,6 +20,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("webui", "agentvault_registry.webui"),
     ("mail", "agentvault_registry.plugins.mail"),
     ("auth", "agentvault_registry.plugins.auth"),
+    ("agents", "agentvault_registry.plugins.agents"),
 )
 
 

@@ -23,6 +23,7 @@ from typing import ClassVar
 
 from agentvault_registry.core.errors import BackendError, Conflict
 from agentvault_registry.storage_backends.accounts import AccountsRecords
+from agentvault_registry.storage_backends.agents import AgentsRecords
 
 #: How long clients are told to wait before retrying when a backend is down.
 DEFAULT_RETRY_AFTER = 5
@@ -86,7 +87,7 @@ class AppliedMigration:
     applied_at: dt.datetime
 
 
-class RecordsBackend(Backend, AccountsRecords):
+class RecordsBackend(Backend, AccountsRecords, AgentsRecords):
     """Durable, queryable records: users, agents, tokens, keys, peers, events.
 
     Features add the methods they need here, to every implementation and to the conformance

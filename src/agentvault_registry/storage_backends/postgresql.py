@@ -26,6 +26,7 @@ from agentvault_registry.storage_backends.base import (
 )
 from agentvault_registry.storage_backends.migrations import load_migrations, pending_migrations
 from agentvault_registry.storage_backends.postgresql_accounts import PostgresAccounts
+from agentvault_registry.storage_backends.postgresql_agents import PostgresAgents
 from agentvault_registry.storage_backends.spec import BackendContext
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ class PostgresOptions(Schema):
             raise ValidationError("must not exceed max_size.", "min_size")
 
 
-class PostgresRecords(PostgresAccounts, RecordsBackend):
+class PostgresRecords(PostgresAccounts, PostgresAgents, RecordsBackend):
     """Records in PostgreSQL, shared by any number of registry processes.
 
     Connections broken by a server restart are dropped by the pool and replaced on the next

@@ -27,6 +27,7 @@ from agentvault_registry.storage_backends.migrations import (
 )
 from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.sqlite_accounts import SqliteAccounts
+from agentvault_registry.storage_backends.sqlite_agents import SqliteAgents
 
 # aiosqlite logs every statement with its parameter values at DEBUG: password hashes and
 # token digests would reach the logs whenever an operator turned DEBUG on.
@@ -61,7 +62,7 @@ class SqliteOptions(Schema):
     )
 
 
-class SqliteRecords(SqliteAccounts, RecordsBackend):
+class SqliteRecords(SqliteAccounts, SqliteAgents, RecordsBackend):
     """Records in one SQLite file, shared safely by several processes on one machine.
 
     One connection serves this process; an asyncio lock keeps each transaction to itself, so

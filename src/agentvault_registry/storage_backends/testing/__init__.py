@@ -5,8 +5,15 @@ lists; every implementation of a kind must pass its kind's suite.
 """
 
 from .accounts import AccountsConformance
+from .agents import AgentsConformance
 from .blobs import BlobsConformance
 from .cache import CacheConformance
 from .records import RecordsConformance
 
-__all__ = ["AccountsConformance", "BlobsConformance", "CacheConformance", "RecordsConformance"]
+__all__ = [
+    "AccountsConformance",
+    "AgentsConformance",
+    "BlobsConformance",
+    "CacheConformance",
+    "RecordsConformance",
+]

@@ -1,0 +1,189 @@
+"""The HTTP client for URLs users give the registry: agent cards, ownership challenges, peers.
+
+Every request goes through the same guard: http(s) only, no credentials, public addresses only
+(checked on the address connected to, see :mod:`.resolver`), redirects followed one hop at a
+time and each hop checked again, the body capped and the whole fetch timed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from agentvault_registry.config.settings import OutboundSettings
+from agentvault_registry.core.errors import FetchFailed, FetchRefused
+from agentvault_registry.core.httpclient.resolver import AddressRefused, GlobalOnlyResolver
+from agentvault_registry.core.httpclient.targets import check_target, parse_url, shown_url
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+DEFAULT_USER_AGENT = "AgentVault-Registry"
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    status: int
+    headers: CIMultiDictProxy[str]
+    #: The URL that answered, after redirects.
+    url: str
+    body: bytes
+    #: The parsed body, set by :meth:`SafeHttpClient.get_json`.
+    json: Any = None
+
+
+class SafeHttpClient:
+    """One connection pool per app; use it as ``async with SafeHttpClient(settings) as client``.
+
+    Raises :class:`FetchRefused` for a URL it will not fetch and :class:`FetchFailed` for one
+    it could not; both answer 422 with the reason when a view lets them through.
+    """
+
+    def __init__(self, settings: OutboundSettings, *, user_agent: str = DEFAULT_USER_AGENT):
+        self.settings = settings
+        self._user_agent = user_agent
+        self._session: aiohttp.ClientSession | None = None
+        self._resolver: GlobalOnlyResolver | None = None
+
+    async def __aenter__(self) -> SafeHttpClient:
+        self._resolver = GlobalOnlyResolver(allow_private=self.settings.allow_private_targets)
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(resolver=self._resolver),
+            timeout=aiohttp.ClientTimeout(total=None, connect=self.settings.connect_timeout),
+            headers={"User-Agent": self._user_agent},
+            # Fetches are made for different users: none may see another's cookies.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            # A proxy from the environment would connect instead of us, past the address check.
+            trust_env=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self._resolver is not None:
+            # A connector closes only the resolver it made itself.
+            await self._resolver.close()
+        self._session = self._resolver = None
+
+    async def get_json(
+        self, url: str | URL, *, max_bytes: int | None = None, timeout: float | None = None
+    ) -> FetchResult:
+        """GET ``url`` and parse its body as JSON; any status but 2xx fails the fetch."""
+        result = await self.get(
+            url, max_bytes=max_bytes, timeout=timeout, headers={"Accept": "application/json"}
+        )
+        if not 200 <= result.status < 300:
+            raise FetchFailed(
+                url=result.url,
+                reason=f"the server answered HTTP {result.status}",
+                details={"status": result.status},
+            )
+        try:
+            data = json.loads(result.body)
+        except (ValueError, RecursionError) as exc:
+            raise FetchFailed(url=result.url, reason="the answer is not valid JSON") from exc
+        return dataclasses.replace(result, json=data)
+
+    async def get(
+        self,
+        url: str | URL,
+        *,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> FetchResult:
+        """GET ``url``, following redirects; the answer whatever its status."""
+        target = parse_url(url)
+        max_bytes = max_bytes or self.settings.max_response_bytes
+        timeout = timeout or self.settings.total_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._follow(target, max_bytes, headers)
+        except TimeoutError as exc:
+            raise FetchFailed(
+                url=shown_url(target), reason=f"no complete answer within {timeout:g} seconds"
+            ) from exc
+
+    async def _follow(
+        self, url: URL, max_bytes: int, headers: Mapping[str, str] | None
+    ) -> FetchResult:
+        redirects = 0
+        while True:
+            check_target(url, allow_private=self.settings.allow_private_targets)
+            answer = await self._fetch_once(url, max_bytes, headers)
+            if isinstance(answer, FetchResult):
+                return answer
+            if redirects == self.settings.max_redirects:
+                raise FetchFailed(
+                    url=shown_url(url),
+                    reason=f"more than {self.settings.max_redirects} redirects",
+                )
+            redirects += 1
+            url = answer
+
+    async def _fetch_once(
+        self, url: URL, max_bytes: int, headers: Mapping[str, str] | None
+    ) -> FetchResult | URL:
+        """The answer of one request, or the URL it redirects to (not yet checked)."""
+        if self._session is None:
+            raise RuntimeError("SafeHttpClient is used outside its `async with` block")
+        shown = shown_url(url)
+        try:
+            async with self._session.get(url, headers=headers, allow_redirects=False) as response:
+                location = _redirect_location(response, shown)
+                if location is not None:
+                    return location
+                body = await _read_capped(response, max_bytes, shown)
+                return FetchResult(response.status, response.headers, str(response.url), body)
+        except aiohttp.ClientConnectorDNSError as exc:
+            if isinstance(exc.os_error, AddressRefused):
+                raise FetchRefused(url=shown, reason=str(exc.os_error)) from exc
+            raise FetchFailed(url=shown, reason=f"{url.host} could not be resolved") from exc
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise FetchFailed(
+                url=shown,
+                reason=f"no connection within {self.settings.connect_timeout:g} seconds",
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise FetchFailed(url=shown, reason=f"could not connect to {url.host}") from exc
+        except aiohttp.ClientError as exc:
+            raise FetchFailed(url=shown, reason=f"the request failed: {exc}") from exc
+
+
+def _redirect_location(response: aiohttp.ClientResponse, shown: str) -> URL | None:
+    location = response.headers.get("Location")
+    if response.status not in REDIRECT_STATUSES or not location:
+        return None
+    try:
+        return response.url.join(URL(location))
+    except ValueError as exc:
+        raise FetchFailed(url=shown, reason="the redirect location is not a valid URL") from exc
+
+
+async def _read_capped(response: aiohttp.ClientResponse, max_bytes: int, shown: str) -> bytes:
+    """The body, read a chunk at a time so an endless or huge one stops at the cap."""
+    if response.content_length is not None and response.content_length > max_bytes:
+        raise _too_large(shown, max_bytes)
+    body = bytearray()
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > max_bytes:
+            raise _too_large(shown, max_bytes)
+    return bytes(body)
+
+
+def _too_large(shown: str, max_bytes: int) -> FetchFailed:
+    return FetchFailed(url=shown, reason=f"the answer is larger than {max_bytes} bytes")

@@ -1,0 +1,178 @@
+"""Request and response bodies of the agents endpoints."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
+
+from agentvault_registry.storage_backends.agents import ACTIVE, DEPRECATED, INACTIVE, STATUSES
+
+#: Statuses a client may set; ``deleted`` is reached only through DELETE.
+CLIENT_STATUSES = (ACTIVE, INACTIVE, DEPRECATED)
+SLUG = validate.Regexp(
+    r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])$",
+    error="3 to 64 lowercase letters, digits or '-', not starting or ending with '-'.",
+)
+TEXT_LIMIT = 4000
+
+
+def printable(value: str) -> None:
+    if any(ord(character) < 32 and character not in "\n\t" for character in value):
+        raise ValidationError("Must not contain control characters.")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class PricingSchema(Schema):
+    """Pricing is the developer's: the known fields are checked, others are kept."""
+
+    class Meta:
+        unknown = "include"
+
+    model = fields.String(
+        required=True, validate=validate.OneOf(["free", "per_call", "subscription", "usage"])
+    )
+    base_price = fields.Decimal(as_string=True, validate=validate.Range(min=0), allow_nan=False)
+    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$|^[A-Z0-9]{2,10}$"))
+
+
+def _url_list(**kwargs: Any) -> fields.List:
+    return fields.List(
+        fields.Url(
+            schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=2048)
+        ),
+        validate=validate.Length(max=20),
+        **kwargs,
+    )
+
+
+def _name_list(maximum: int) -> fields.List:
+    return fields.List(
+        fields.String(validate=[validate.Length(1, 100), printable]),
+        validate=validate.Length(max=maximum),
+    )
+
+
+class AgentFieldsSchema(Strict):
+    """The fields a developer controls. Server-controlled ones (id, did, developerId,
+    verified, timestamps) are not here, so sending them is an unknown-field 422."""
+
+    name = fields.String(validate=[validate.Length(1, 200), printable])
+    agent_type = fields.String(data_key="agentType", validate=[validate.Length(1, 64), printable])
+    description = fields.String(validate=[validate.Length(1, TEXT_LIMIT), printable])
+    api_endpoints = _url_list(data_key="apiEndpoints")
+    capabilities = _name_list(100)
+    tags = _name_list(50)
+    human_readable_id = fields.String(data_key="humanReadableId", validate=SLUG)
+    pricing = fields.Nested(PricingSchema, allow_none=True)
+    teg_wallet_address = fields.String(
+        data_key="tegWalletAddress", allow_none=True, validate=[validate.Length(1, 128), printable]
+    )
+    metadata = fields.Dict(keys=fields.String(validate=validate.Length(1, 100)))
+    status = fields.String(validate=validate.OneOf(CLIENT_STATUSES))
+
+
+REQUIRED_WITHOUT_CARD = {
+    "name": "name",
+    "description": "description",
+    "api_endpoints": "apiEndpoints",
+}
+
+
+class CardSourceMixin(Schema):
+    card = fields.Dict()
+    # Only the scheme is checked here: the SSRF-safe client judges the rest (hosts, literal
+    # addresses in any notation) and says why it refuses.
+    card_url = fields.String(
+        data_key="cardUrl",
+        validate=[
+            validate.Length(1, 2048),
+            validate.Regexp(r"^https?://", flags=re.IGNORECASE, error="Must be an http(s) URL."),
+        ],
+    )
+
+    @validates_schema
+    def _one_card_source(self, data: dict[str, Any], **_: Any) -> None:
+        if "card" in data and "card_url" in data:
+            raise ValidationError("Give a card or a cardUrl, not both.", "cardUrl")
+
+
+class AgentCreateSchema(AgentFieldsSchema, CardSourceMixin):
+    @validates_schema(skip_on_field_errors=False)
+    def _name_and_description(self, data: dict[str, Any], **_: Any) -> None:
+        # Without a card to take them from, the record must name and describe itself, and say
+        # where the agent answers (the card the registry derives needs that URL).
+        if "card" not in data and "card_url" not in data:
+            missing = [
+                data_key for key, data_key in REQUIRED_WITHOUT_CARD.items() if not data.get(key)
+            ]
+            if missing:
+                raise ValidationError({key: ["Required when no card is given."] for key in missing})
+
+
+class AgentReplaceSchema(AgentCreateSchema):
+    """PUT: every mutable field, as it should be afterwards (the same rules as creating)."""
+
+
+class AgentPatchSchema(AgentFieldsSchema, CardSourceMixin):
+    """PATCH: only the fields given change."""
+
+
+class VerifyRequestSchema(Strict):
+    """Empty: the first call issues a challenge, the next one checks it."""
+
+
+class AgentListQuerySchema(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 10_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+    cursor = fields.String(validate=validate.Length(max=200))
+    owner = fields.String(validate=validate.OneOf(["me"]))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    agent_type = fields.String(validate=validate.Length(1, 64))
+    capability = fields.String(validate=validate.Length(1, 100))
+    fields_ = fields.String(data_key="fields", validate=validate.Length(max=500))
+
+
+class ChangesQuerySchema(Strict):
+    since = fields.String(load_default="0", validate=validate.Regexp(r"^\d{1,18}$"))
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+class AgentSchema(Schema):
+    """An agent as the API shows it."""
+
+    id = fields.String(required=True)
+    did = fields.String(required=True)
+    name = fields.String(required=True)
+    agentType = fields.String(attribute="agent_type", required=True)
+    status = fields.String(required=True)
+    description = fields.String(required=True)
+    developerId = fields.String(attribute="developer_id", required=True)
+    apiEndpoints = fields.List(fields.String(), attribute="api_endpoints")
+    capabilities = fields.List(fields.String())
+    tags = fields.List(fields.String())
+    humanReadableId = fields.String(attribute="human_readable_id", required=True)
+    pricing = fields.Dict(allow_none=True)
+    tegWalletAddress = fields.String(attribute="teg_wallet_address", allow_none=True)
+    metadata = fields.Dict()
+    verified = fields.Boolean()
+    verifiedAt = fields.DateTime(attribute="verified_at", allow_none=True)
+    cardSource = fields.Method("_card_source")
+    createdAt = fields.DateTime(attribute="created_at")
+    updatedAt = fields.DateTime(attribute="updated_at")
+
+    def _card_source(self, agent: Any) -> str:
+        """``stored`` when the developer gave a card, ``derived`` when the registry makes one."""
+        return "stored" if agent.card_blob_key is not None else "derived"

@@ -1,0 +1,223 @@
+"""Agents: registration, reading, optimistic updates, soft deletion and the change feed.
+
+Reading is open to everyone; only an agent's developer (or an admin) changes it. Every change
+is written together with its event, and announced to plugins through ``agent_changed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from agentvault_registry.core.errors import Forbidden, NotFound
+from agentvault_registry.core.identity import Identity
+from agentvault_registry.plugins.agents.cards import CardStore, StoredCard
+from agentvault_registry.storage_backends.agents import (
+    DELETED,
+    AgentEvent,
+    AgentFilter,
+    AgentPage,
+    AgentRecord,
+)
+from agentvault_registry.storage_backends.base import RecordsBackend
+
+CREATED = "created"
+UPDATED = "updated"
+DELETED_EVENT = "deleted"
+ADMIN = "admin"
+DID_PREFIX = "did:agentvault:"
+DEFAULT_AGENT_TYPE = "a2a"
+#: What PUT resets when the body leaves a field out (the slug and status are kept).
+REPLACE_DEFAULTS: Mapping[str, Any] = {
+    "agent_type": DEFAULT_AGENT_TYPE,
+    "api_endpoints": (),
+    "capabilities": (),
+    "tags": (),
+    "pricing": None,
+    "teg_wallet_address": None,
+    "metadata": {},
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:48].strip("-") or "agent"
+
+
+def snapshot(agent: AgentRecord) -> dict[str, Any]:
+    """The agent as plain JSON data, for events."""
+    data = asdict(agent)
+    for key, value in data.items():
+        if isinstance(value, dt.datetime):
+            data[key] = value.isoformat()
+        elif isinstance(value, tuple):
+            data[key] = list(value)
+    return data
+
+
+@dataclass(frozen=True)
+class Written:
+    agent: AgentRecord
+    #: What card normalization changed (v0.3 upgrade, spellings), for the response.
+    warnings: list[str]
+
+
+class AgentService:
+    def __init__(
+        self,
+        records: RecordsBackend,
+        cards: CardStore,
+        announce: Callable[[str, AgentRecord, Identity | None], None],
+    ) -> None:
+        self.records = records
+        self.cards = cards
+        self.announce = announce
+
+    # ------------------------------------------------------------------ reads
+
+    async def get(self, reference: str) -> AgentRecord:
+        agent = await self.records.get_agent(reference)
+        if agent is None or agent.status == DELETED:
+            raise NotFound("No such agent.")
+        return agent
+
+    async def list(
+        self,
+        agent_filter: AgentFilter,
+        *,
+        limit: int,
+        after: tuple[dt.datetime, str] | None,
+        offset: int = 0,
+    ) -> AgentPage:
+        return await self.records.list_agents(agent_filter, limit=limit, after=after, offset=offset)
+
+    async def changes(self, after_seq: int, limit: int) -> list[AgentEvent]:
+        return await self.records.list_agent_events(after_seq=after_seq, limit=limit)
+
+    # ----------------------------------------------------------------- writes
+
+    async def create(self, actor: Identity, fields: Mapping[str, Any]) -> Written:
+        fields = dict(fields)
+        agent_id = str(uuid.uuid4())
+        card_document = await self._card_document(fields)
+        stored = await self.cards.store(agent_id, card_document) if card_document else None
+        defaults = stored.record_defaults() if stored else {}
+        now = utcnow()
+        name = fields.pop("name", None) or defaults["name"]
+        agent = AgentRecord(
+            id=agent_id,
+            did=DID_PREFIX + agent_id,
+            name=name,
+            agent_type=fields.pop("agent_type", DEFAULT_AGENT_TYPE),
+            status=fields.pop("status", "active"),
+            description=fields.pop("description", None) or defaults["description"],
+            developer_id=actor.subject,
+            human_readable_id=fields.pop("human_readable_id", None)
+            or f"{slugify(name)}-{agent_id[:8]}",
+            created_at=now,
+            updated_at=now,
+            api_endpoints=tuple(
+                fields.pop("api_endpoints", None) or defaults.get("api_endpoints", ())
+            ),
+            capabilities=tuple(
+                fields.pop("capabilities", None) or defaults.get("capabilities", ())
+            ),
+            tags=tuple(fields.pop("tags", ())),
+            pricing=fields.pop("pricing", None),
+            teg_wallet_address=fields.pop("teg_wallet_address", None),
+            metadata=fields.pop("metadata", {}),
+            **(stored.record_fields() if stored else {}),
+        )
+        event = AgentEvent(CREATED, agent.id, actor.subject, now, snapshot(agent))
+        created = await self.records.create_agent(agent, event)
+        self.announce(CREATED, created, actor)
+        return Written(created, stored.warnings if stored else [])
+
+    async def update(
+        self,
+        actor: Identity,
+        reference: str,
+        fields: Mapping[str, Any],
+        *,
+        expected_version: int | None,
+        replace: bool = False,
+    ) -> Written:
+        agent = await self._owned(actor, reference)
+        changes: dict[str, Any] = dict(REPLACE_DEFAULTS) if replace else {}
+        card_document = await self._card_document(dict(fields))
+        warnings: list[str] = []
+        if card_document is not None:
+            stored = await self.cards.store(agent.id, card_document)
+            changes.update(stored.record_defaults())
+            changes.update(stored.record_fields())
+            warnings = stored.warnings
+        changes.update(
+            (key, tuple(value) if isinstance(value, list) else value)
+            for key, value in fields.items()
+            if key not in {"card", "card_url"}
+        )
+        changes = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in changes.items()
+        }
+        now = utcnow()
+        event = AgentEvent(UPDATED, agent.id, actor.subject, now, {})
+        updated = await self.records.update_agent(
+            agent.id,
+            agent.version if expected_version is None else expected_version,
+            changes,
+            event,
+        )
+        self.announce(UPDATED, updated, actor)
+        return Written(updated, warnings)
+
+    async def delete(
+        self, actor: Identity, reference: str, *, expected_version: int | None
+    ) -> None:
+        agent = await self._owned(actor, reference)
+        event = AgentEvent(DELETED_EVENT, agent.id, actor.subject, utcnow(), {})
+        deleted = await self.records.update_agent(
+            agent.id,
+            agent.version if expected_version is None else expected_version,
+            {"status": DELETED},
+            event,
+        )
+        self.announce(DELETED_EVENT, deleted, actor)
+
+    async def mark_verified(self, agent: AgentRecord, actor: Identity) -> AgentRecord:
+        now = utcnow()
+        event = AgentEvent(UPDATED, agent.id, actor.subject, now, {})
+        updated = await self.records.update_agent(
+            agent.id, agent.version, {"verified": True, "verified_at": now}, event
+        )
+        self.announce(UPDATED, updated, actor)
+        return updated
+
+    # ---------------------------------------------------------------- helpers
+
+    async def owned(self, actor: Identity, reference: str) -> AgentRecord:
+        return await self._owned(actor, reference)
+
+    async def _owned(self, actor: Identity, reference: str) -> AgentRecord:
+        agent = await self.get(reference)
+        if agent.developer_id != actor.subject and not actor.has_role(ADMIN):
+            raise Forbidden("Only the agent's developer or an admin may change it.")
+        return agent
+
+    async def _card_document(self, fields: dict[str, Any]) -> Any:
+        if "card" in fields:
+            return fields["card"]
+        if "card_url" in fields:
+            return await self.cards.fetch(fields["card_url"])
+        return None
+
+    async def card(self, agent: AgentRecord) -> StoredCard:
+        return await self.cards.load(agent)

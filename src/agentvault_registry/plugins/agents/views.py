@@ -1,0 +1,272 @@
+"""HTTP views of the agents plugin: parse, call the service, shape the response."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+from typing import Any
+
+from aiohttp import web
+from marshmallow import ValidationError
+
+from agentvault_registry.core.errors import BadRequest, PreconditionFailed, ValidationFailed
+from agentvault_registry.core.identity import current_identity, requires, resolve_identity
+from agentvault_registry.core.openapi import api_doc
+from agentvault_registry.core.ratelimit import rate_limit
+from agentvault_registry.core.requests import read_json
+from agentvault_registry.plugins.agents import schemas
+from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE, OWNERSHIP
+from agentvault_registry.storage_backends.agents import AgentFilter, AgentRecord
+
+TAGS = ["agents"]
+WRITE = "agents:write"
+READ = "agents:read"
+AGENT_SCHEMA = schemas.AgentSchema()
+
+
+def etag_of(agent: AgentRecord) -> str:
+    return f'"{agent.id}.{agent.version}"'
+
+
+def expected_version(request: web.Request, agent_id: str | None = None) -> int | None:
+    """The version an ``If-Match`` header names; None without one. 412 for a foreign ETag."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.strip().removeprefix("W/").strip('"')
+    identifier, _, version = tag.rpartition(".")
+    if not version.isdigit() or (agent_id is not None and identifier != agent_id):
+        raise PreconditionFailed("If-Match does not name a version of this agent.")
+    return int(version)
+
+
+def agent_response(agent: AgentRecord, *, status: int = 200, warnings: list[str] | None = None):
+    body = AGENT_SCHEMA.dump(agent)
+    if warnings:
+        body["cardWarnings"] = warnings
+    response = web.json_response(body, status=status)
+    response.headers["ETag"] = etag_of(agent)
+    return response
+
+
+def _query(request: web.Request, schema: Any) -> dict[str, Any]:
+    try:
+        return schema.load(dict(request.query))
+    except ValidationError as exc:
+        raise ValidationFailed(details=exc.messages) from None
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    try:
+        created, agent_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return dt.datetime.fromisoformat(created), str(agent_id)
+    except (ValueError, TypeError):
+        raise BadRequest("The cursor is not one this registry gave out.") from None
+
+
+def _encode_cursor(position: tuple[dt.datetime, str]) -> str:
+    created, agent_id = position
+    return base64.urlsafe_b64encode(json.dumps([created.isoformat(), agent_id]).encode()).decode()
+
+
+@api_doc(
+    "Register an agent",
+    tags=TAGS,
+    body=schemas.AgentCreateSchema,
+    response=schemas.AgentSchema,
+    status=201,
+    errors=[403, 409],
+    description="With `card` (any A2A version; normalized to 1.0) or `cardUrl` (imported).",
+)
+@requires(scope=WRITE)
+@rate_limit("agents.create")
+async def create_agent(request: web.Request) -> web.Response:
+    body = await read_json(request, schemas.AgentCreateSchema())
+    written = await request.app[AGENT_SERVICE].create(current_identity(request), body)
+    response = agent_response(written.agent, status=201, warnings=written.warnings)
+    response.headers["Location"] = f"/api/v1/agents/{written.agent.id}"
+    return response
+
+
+@api_doc("List agents", tags=TAGS, query=schemas.AgentListQuerySchema)
+async def list_agents(request: web.Request) -> web.Response:
+    query = _query(request, schemas.AgentListQuerySchema())
+    developer_id = None
+    if query.get("owner") == "me":
+        identity = await resolve_identity(request)
+        if identity is None:
+            raise ValidationFailed(details={"owner": ["owner=me needs credentials."]})
+        developer_id = identity.subject
+    agent_filter = AgentFilter(
+        developer_id=developer_id,
+        statuses=(query["status"],) if "status" in query else AgentFilter().statuses,
+        agent_type=query.get("agent_type"),
+        capability=query.get("capability"),
+    )
+    per_page = query["per_page"]
+    after = _decode_cursor(query["cursor"]) if "cursor" in query else None
+    page = await request.app[AGENT_SERVICE].list(
+        agent_filter, limit=per_page, after=after, offset=(query["page"] - 1) * per_page
+    )
+    wanted = set(query["fields_"].split(",")) if "fields_" in query else None
+    agents = [
+        {
+            key: value
+            for key, value in AGENT_SCHEMA.dump(agent).items()
+            if wanted is None or key in wanted
+        }
+        for agent in page.agents
+    ]
+    return web.json_response(
+        {
+            "agents": agents,
+            "pagination": {
+                "total": page.total,
+                "total_exact": page.total_exact,
+                "page": query["page"],
+                "per_page": per_page,
+                "pages": math.ceil(page.total / per_page),
+                "next_cursor": _encode_cursor(page.next_after) if page.next_after else None,
+            },
+        }
+    )
+
+
+@api_doc(
+    "One agent, by UUID, DID or humanReadableId",
+    tags=TAGS,
+    response=schemas.AgentSchema,
+    errors=[404],
+)
+async def get_agent(request: web.Request) -> web.Response:
+    agent = await request.app[AGENT_SERVICE].get(request.match_info["agent_id"])
+    if request.headers.get("If-None-Match") == etag_of(agent):
+        return web.Response(status=304, headers={"ETag": etag_of(agent)})
+    return agent_response(agent)
+
+
+async def _write(request: web.Request, schema: Any, *, replace: bool) -> web.Response:
+    reference = request.match_info["agent_id"]
+    service = request.app[AGENT_SERVICE]
+    # Whose agent it is comes first: a stranger learns nothing from validation errors.
+    current = await service.owned(current_identity(request), reference)
+    body = await read_json(request, schema)
+    written = await service.update(
+        current_identity(request),
+        reference,
+        body,
+        expected_version=expected_version(request, current.id),
+        replace=replace,
+    )
+    return agent_response(written.agent, warnings=written.warnings)
+
+
+@api_doc(
+    "Replace an agent's mutable fields",
+    tags=TAGS,
+    body=schemas.AgentReplaceSchema,
+    response=schemas.AgentSchema,
+    errors=[403, 404, 409, 412],
+    description="Send If-Match with the ETag you read: 412 when someone changed it since.",
+)
+@requires(scope=WRITE)
+async def replace_agent(request: web.Request) -> web.Response:
+    return await _write(request, schemas.AgentReplaceSchema(), replace=True)
+
+
+@api_doc(
+    "Change some of an agent's fields",
+    tags=TAGS,
+    body=schemas.AgentPatchSchema,
+    response=schemas.AgentSchema,
+    errors=[403, 404, 409, 412],
+)
+@requires(scope=WRITE)
+async def patch_agent(request: web.Request) -> web.Response:
+    return await _write(request, schemas.AgentPatchSchema(), replace=False)
+
+
+@api_doc("Delete an agent (kept as a tombstone)", tags=TAGS, status=204, errors=[403, 404, 412])
+@requires(scope=WRITE)
+async def delete_agent(request: web.Request) -> web.Response:
+    service = request.app[AGENT_SERVICE]
+    current = await service.get(request.match_info["agent_id"])
+    await service.delete(
+        current_identity(request),
+        current.id,
+        expected_version=expected_version(request, current.id),
+    )
+    return web.Response(status=204)
+
+
+@api_doc(
+    "Prove control of the agent's endpoint (challenge, then check)",
+    tags=TAGS,
+    errors=[403, 404, 422],
+    description=(
+        "The first call returns a token and the URL where the agent must serve it; the next "
+        "call makes the registry fetch that URL and marks the agent verified."
+    ),
+)
+@requires(scope=WRITE)
+async def verify_agent(request: web.Request) -> web.Response:
+    ownership = request.app[OWNERSHIP]
+    agent = await request.app[AGENT_SERVICE].owned(
+        current_identity(request), request.match_info["agent_id"]
+    )
+    outcome = await ownership.verify(agent, current_identity(request))
+    return web.json_response(outcome, status=200)
+
+
+@api_doc("The agent's A2A card (stored, or derived from the record)", tags=TAGS, errors=[404])
+async def agent_card(request: web.Request) -> web.Response:
+    service = request.app[AGENT_SERVICE]
+    agent = await service.get(request.match_info["agent_id"])
+    card = await service.card(agent)
+    etag = f'"{card.etag}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    response = web.json_response(card.card, headers=headers)
+    return response
+
+
+@api_doc(
+    "Changes to agents, in order, resumable by cursor", tags=TAGS, query=schemas.ChangesQuerySchema
+)
+async def agent_changes(request: web.Request) -> web.Response:
+    query = _query(request, schemas.ChangesQuerySchema())
+    events = await request.app[AGENT_SERVICE].changes(int(query["since"]), query["limit"])
+    return web.json_response(
+        {
+            "changes": [
+                {
+                    "seq": event.seq,
+                    "type": event.event_type,
+                    "agentId": event.agent_id,
+                    "actorId": event.actor_id,
+                    "occurredAt": event.occurred_at.isoformat(),
+                    "agent": event.snapshot,
+                }
+                for event in events
+            ],
+            "next_cursor": str(events[-1].seq) if events else query["since"],
+        }
+    )
+
+
+def routes() -> list[web.RouteDef]:
+    prefix = "/api/v1/agents"
+    return [
+        web.post(prefix, create_agent),
+        web.get(prefix, list_agents),
+        web.get(f"{prefix}/changes", agent_changes),
+        web.get(f"{prefix}/{{agent_id}}", get_agent),
+        web.put(f"{prefix}/{{agent_id}}", replace_agent),
+        web.patch(f"{prefix}/{{agent_id}}", patch_agent),
+        web.delete(f"{prefix}/{{agent_id}}", delete_agent),
+        web.post(f"{prefix}/{{agent_id}}/verify", verify_agent),
+        web.get(f"{prefix}/{{agent_id}}/card", agent_card),
+    ]
