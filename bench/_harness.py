@@ -99,6 +99,17 @@ def describe_ms(values: list[float]) -> str:
     )
 
 
+def wait_until_up(url: str, failure: str, attempts: int = 200) -> None:
+    """Poll ``url`` every 50 ms until it answers; RuntimeError(``failure``) if it never does."""
+    for _ in range(attempts):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(failure)
+
+
 class Server:
     def __init__(self, config_text: str) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="avreg-bench-"))

@@ -224,3 +224,25 @@ async def test_the_change_feed_lists_changes_in_order_with_tombstones(agents_cli
         await agents_client.get(f"{AGENTS}/changes", params={"since": feed["changes"][0]["seq"]})
     ).json()
     assert [change["type"] for change in later["changes"]] == ["updated", "deleted"]
+
+
+async def test_a_cardless_agent_cannot_drop_its_last_endpoint(agents_client):
+    ada = await account(agents_client, "ada")
+    agent = await register_agent(agents_client, ada)
+    response = await agents_client.patch(
+        f"{AGENTS}/{agent['id']}", json={"apiEndpoints": []}, headers=ada
+    )
+    assert response.status == 422
+    assert "apiEndpoints" in (await response.json())["details"]
+    assert (await agents_client.get(f"{AGENTS}/{agent['id']}/card")).status == 200
+
+
+async def test_an_agent_with_its_own_card_may_list_no_endpoints(agents_client):
+    ada = await account(agents_client, "ada")
+    agent = await register_agent(agents_client, ada, card=V1_CARD)
+    response = await agents_client.patch(
+        f"{AGENTS}/{agent['id']}", json={"apiEndpoints": []}, headers=ada
+    )
+    assert response.status == 200
+    card = await (await agents_client.get(f"{AGENTS}/{agent['id']}/card")).json()
+    assert card["name"] == "Translator"

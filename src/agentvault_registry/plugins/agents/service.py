@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from agentvault_registry.core.errors import Forbidden, NotFound
+from agentvault_registry.core.errors import Forbidden, NotFound, ValidationFailed
 from agentvault_registry.core.identity import Identity
 from agentvault_registry.plugins.agents.cards import CardStore, StoredCard
 from agentvault_registry.storage_backends.agents import (
@@ -168,6 +168,12 @@ class AgentService:
             key: tuple(value) if isinstance(value, list) else value
             for key, value in changes.items()
         }
+        endpoints = changes.get("api_endpoints", agent.api_endpoints)
+        if not endpoints and changes.get("card_blob_key", agent.card_blob_key) is None:
+            # The card the registry derives for a card-less agent needs an interface URL.
+            raise ValidationFailed(
+                details={"apiEndpoints": ["Required while the agent has no card of its own."]}
+            )
         now = utcnow()
         event = AgentEvent(UPDATED, agent.id, actor.subject, now, {})
         updated = await self.records.update_agent(
