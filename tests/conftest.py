@@ -21,7 +21,7 @@ from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.app import create_app
 from support import EXERCISED_HOOKS, free_port
 
-SERVICE_MARKERS = ("postgres", "redis", "s3", "browser")
+SERVICE_MARKERS = ("postgres", "redis", "s3", "browser", "corpus")
 _skipped_service_tests: list[str] = []
 
 

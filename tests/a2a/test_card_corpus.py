@@ -18,7 +18,7 @@ from a2a_corpus import (
 )
 from agentvault_registry.a2a import AgentCardSchema, CardRefused, normalize_card
 
-pytestmark = needs_corpus
+pytestmark = [pytest.mark.corpus, needs_corpus]
 
 
 @pytest.fixture

@@ -79,16 +79,23 @@ def parse_json(body: bytes) -> Any:
         raise MalformedJSON("The request body is nested too deeply.") from None
 
 
+#: Deeper bodies are refused before anything walks them recursively.
+MAX_NESTING = 64
+
+
 def _refuse_invalid_text(document: Any) -> None:
-    """Lone surrogates are legal JSON escapes but not text: no database stores them."""
-    pending = [document]
+    """Lone surrogates are legal JSON escapes but not text: no database stores them. Bodies
+    nested beyond :data:`MAX_NESTING` are refused here too."""
+    pending = [(document, 1)]
     while pending:
-        item = pending.pop()
+        item, depth = pending.pop()
+        if depth > MAX_NESTING and isinstance(item, dict | list):
+            raise MalformedJSON(f"The request body is nested deeper than {MAX_NESTING} levels.")
         if isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
+            pending.extend((key, depth + 1) for key in item)
+            pending.extend((value, depth + 1) for value in item.values())
         elif isinstance(item, list):
-            pending.extend(item)
+            pending.extend((value, depth + 1) for value in item)
         elif isinstance(item, str):
             try:
                 item.encode("utf-8")

@@ -13,6 +13,7 @@ from a2a_corpus import CORPUS, EXPECTED, assert_sdk_parses, needs_corpus, sdk_ag
 AGENTS = "/api/v1/agents"
 
 
+@pytest.mark.corpus
 @needs_corpus
 async def test_every_corpus_card_is_accepted_or_refused_precisely(agents_client):
     ada = await account(agents_client, "ada")

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 
 import pytest
 from agents_helpers import V03_CARD, V1_CARD, account, app_overrides, register_agent
+
+from agentvault_registry.core.identity import Identity
+from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE
 
 AGENTS = "/api/v1/agents"
 
@@ -246,3 +251,142 @@ async def test_an_agent_with_its_own_card_may_list_no_endpoints(agents_client):
     assert response.status == 200
     card = await (await agents_client.get(f"{AGENTS}/{agent['id']}/card")).json()
     assert card["name"] == "Translator"
+
+
+async def test_changing_endpoints_voids_the_ownership_proof(agents_client):
+    ada = await account(agents_client, "ada")
+    agent = await register_agent(agents_client, ada)
+    service = agents_client.app[AGENT_SERVICE]
+    record = await service.get(agent["id"])
+    await service.mark_verified(
+        record, Identity(kind="user", subject=record.developer_id, plugin="t")
+    )
+    assert (await (await agents_client.get(f"{AGENTS}/{agent['id']}")).json())["verified"] is True
+    await agents_client.patch(
+        f"{AGENTS}/{agent['id']}",
+        json={"apiEndpoints": ["https://elsewhere.example.com/"]},
+        headers=ada,
+    )
+    after = await (await agents_client.get(f"{AGENTS}/{agent['id']}")).json()
+    assert after["verified"] is False and after["verifiedAt"] is None
+
+
+async def test_deleted_agents_cannot_be_listed_by_status(agents_client):
+    ada = await account(agents_client, "ada")
+    agent = await register_agent(agents_client, ada)
+    await agents_client.delete(f"{AGENTS}/{agent['id']}", headers=ada)
+    response = await agents_client.get(AGENTS, params={"status": "deleted"})
+    assert response.status == 422
+
+
+@pytest.mark.parametrize(
+    "if_match", ['"x.\\u00b2"', '"{id}.99999999999999999999"', '"{id}.-1"', "garbage"]
+)
+async def test_odd_if_match_values_are_412(agents_client, if_match):
+    ada = await account(agents_client, "ada")
+    agent = await register_agent(agents_client, ada)
+    header = if_match.replace("{id}", agent["id"]).encode().decode("unicode_escape")
+    response = await agents_client.patch(
+        f"{AGENTS}/{agent['id']}", json={"name": "x"}, headers={**ada, "If-Match": header}
+    )
+    assert response.status == 412
+
+
+async def test_a_cursor_with_a_naive_timestamp_is_400(agents_client):
+    cursor = base64.urlsafe_b64encode(json.dumps(["2020-01-01T00:00:00", "x"]).encode()).decode()
+    assert (await agents_client.get(AGENTS, params={"cursor": cursor})).status == 400
+
+
+@pytest.mark.parametrize("reference", ["%00", "x%00y", "a" * 300])
+async def test_odd_references_are_404(agents_client, reference):
+    assert (await agents_client.get(f"{AGENTS}/{reference}")).status == 404
+
+
+async def test_nul_in_free_form_json_is_422(agents_client):
+    ada = await account(agents_client, "ada")
+    response = await agents_client.post(
+        AGENTS,
+        json={
+            "name": "n",
+            "description": "d",
+            "apiEndpoints": ["https://n.example.com/"],
+            "metadata": {"k": "a\u0000b"},
+        },
+        headers=ada,
+    )
+    assert response.status == 422
+
+
+async def test_deep_metadata_is_refused(agents_client):
+    ada = await account(agents_client, "ada")
+    deep: dict = {}
+    for _ in range(500):
+        deep = {"d": deep}
+    response = await agents_client.post(
+        AGENTS,
+        json={
+            "name": "n",
+            "description": "d",
+            "apiEndpoints": ["https://n.example.com/"],
+            "metadata": deep,
+        },
+        headers=ada,
+    )
+    assert response.status == 400
+
+
+@pytest.mark.parametrize("slug", ["changes", "0b3a1c6e-1111-4222-8333-944455556666"])
+async def test_reserved_or_id_shaped_slugs_are_refused(agents_client, slug):
+    ada = await account(agents_client, "ada")
+    response = await agents_client.post(
+        AGENTS,
+        json={
+            "name": "n",
+            "description": "d",
+            "apiEndpoints": ["https://n.example.com/"],
+            "humanReadableId": slug,
+        },
+        headers=ada,
+    )
+    assert response.status == 422
+
+
+async def test_card_fields_are_held_to_the_record_limits(agents_client):
+    ada = await account(agents_client, "ada")
+    response = await agents_client.post(
+        AGENTS, json={"card": {**V1_CARD, "name": "n" * 5000}}, headers=ada
+    )
+    assert response.status == 422
+    assert "card" in (await response.json())["details"]
+
+
+async def test_concurrent_unconditional_patches_all_succeed(agents_client):
+    ada = await account(agents_client, "ada")
+    agent = await register_agent(agents_client, ada)
+    responses = await asyncio.gather(
+        *(
+            agents_client.patch(
+                f"{AGENTS}/{agent['id']}", json={"description": f"v{i}"}, headers=ada
+            )
+            for i in range(3)
+        )
+    )
+    assert [response.status for response in responses] == [200, 200, 200]
+
+
+async def test_verify_refuses_unknown_body_fields(agents_client):
+    ada = await account(agents_client, "ada")
+    agent = await register_agent(agents_client, ada)
+    response = await agents_client.post(
+        f"{AGENTS}/{agent['id']}/verify", json={"junk": 1}, headers=ada
+    )
+    assert response.status == 422
+
+
+async def test_the_change_feed_shows_no_storage_internals(agents_client):
+    ada = await account(agents_client, "ada")
+    await register_agent(agents_client, ada, card=V1_CARD)
+    feed = await (await agents_client.get(f"{AGENTS}/changes")).json()
+    shown = feed["changes"][0]["agent"]
+    assert "card_blob_key" not in shown and "cardBlobKey" not in shown and "version" not in shown
+    assert shown["name"] == "Echo"

@@ -14,7 +14,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from agentvault_registry.storage_backends.agents import ACTIVE, DEPRECATED, INACTIVE, STATUSES
+from agentvault_registry.storage_backends.agents import ACTIVE, DEPRECATED, INACTIVE
 
 #: Statuses a client may set; ``deleted`` is reached only through DELETE.
 CLIENT_STATUSES = (ACTIVE, INACTIVE, DEPRECATED)
@@ -22,12 +22,36 @@ SLUG = validate.Regexp(
     r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])$",
     error="3 to 64 lowercase letters, digits or '-', not starting or ending with '-'.",
 )
+#: Slugs that would shadow a route or another agent's id.
+RESERVED_SLUGS = frozenset({"changes"})
+UUID_SHAPED = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def usable_slug(value: str) -> None:
+    if value in RESERVED_SLUGS or UUID_SHAPED.match(value):
+        raise ValidationError("This name is reserved or looks like an agent id.")
+
+
 TEXT_LIMIT = 4000
 
 
 def printable(value: str) -> None:
     if any(ord(character) < 32 and character not in "\n\t" for character in value):
         raise ValidationError("Must not contain control characters.")
+
+
+def _without_nul(value: Any) -> None:
+    """NUL cannot be stored as text by every backend; nowhere in free-form JSON either."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            raise ValidationError("Must not contain NUL characters.")
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 class Strict(Schema):
@@ -73,14 +97,17 @@ class AgentFieldsSchema(Strict):
     agent_type = fields.String(data_key="agentType", validate=[validate.Length(1, 64), printable])
     description = fields.String(validate=[validate.Length(1, TEXT_LIMIT), printable])
     api_endpoints = _url_list(data_key="apiEndpoints")
-    capabilities = _name_list(100)
+    # Skill ids and tags of a large card (one real card has 194) must fit.
+    capabilities = _name_list(500)
     tags = _name_list(50)
-    human_readable_id = fields.String(data_key="humanReadableId", validate=SLUG)
-    pricing = fields.Nested(PricingSchema, allow_none=True)
+    human_readable_id = fields.String(data_key="humanReadableId", validate=[SLUG, usable_slug])
+    pricing = fields.Nested(PricingSchema, allow_none=True, validate=_without_nul)
     teg_wallet_address = fields.String(
         data_key="tegWalletAddress", allow_none=True, validate=[validate.Length(1, 128), printable]
     )
-    metadata = fields.Dict(keys=fields.String(validate=validate.Length(1, 100)))
+    metadata = fields.Dict(
+        keys=fields.String(validate=validate.Length(1, 100)), validate=_without_nul
+    )
     status = fields.String(validate=validate.OneOf(CLIENT_STATUSES))
 
 
@@ -92,7 +119,7 @@ REQUIRED_WITHOUT_CARD = {
 
 
 class CardSourceMixin(Schema):
-    card = fields.Dict()
+    card = fields.Dict(validate=_without_nul)
     # Only the scheme is checked here: the SSRF-safe client judges the rest (hosts, literal
     # addresses in any notation) and says why it refuses.
     card_url = fields.String(
@@ -139,9 +166,9 @@ class AgentListQuerySchema(Strict):
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
     cursor = fields.String(validate=validate.Length(max=200))
     owner = fields.String(validate=validate.OneOf(["me"]))
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    agent_type = fields.String(validate=validate.Length(1, 64))
-    capability = fields.String(validate=validate.Length(1, 100))
+    status = fields.String(validate=validate.OneOf(CLIENT_STATUSES))
+    agent_type = fields.String(validate=[validate.Length(1, 64), printable])
+    capability = fields.String(validate=[validate.Length(1, 100), printable])
     fields_ = fields.String(data_key="fields", validate=validate.Length(max=500))
 
 

@@ -10,12 +10,18 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from agentvault_registry.core.errors import Forbidden, NotFound, ValidationFailed
+from agentvault_registry.core.errors import (
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from agentvault_registry.core.identity import Identity
 from agentvault_registry.plugins.agents.cards import CardStore, StoredCard
+from agentvault_registry.plugins.agents.schemas import AgentFieldsSchema
 from agentvault_registry.storage_backends.agents import (
     DELETED,
     AgentEvent,
@@ -31,6 +37,14 @@ DELETED_EVENT = "deleted"
 ADMIN = "admin"
 DID_PREFIX = "did:agentvault:"
 DEFAULT_AGENT_TYPE = "a2a"
+#: Longer than any id, DID or slug: not worth a query.
+MAX_REFERENCE = 200
+#: Request names of record fields a card can supply.
+DATA_KEYS = {"api_endpoints": "apiEndpoints"}
+#: Fields whose change voids an ownership proof: it was made for the old endpoints.
+PROOF_VOIDING_FIELDS = frozenset({"api_endpoints", "card_hash"})
+#: Unconditional updates retry this often when another update slips in between.
+UNCONDITIONAL_ATTEMPTS = 3
 #: What PUT resets when the body leaves a field out (the slug and status are kept).
 REPLACE_DEFAULTS: Mapping[str, Any] = {
     "agent_type": DEFAULT_AGENT_TYPE,
@@ -52,15 +66,19 @@ def slugify(name: str) -> str:
     return slug[:48].strip("-") or "agent"
 
 
-def snapshot(agent: AgentRecord) -> dict[str, Any]:
-    """The agent as plain JSON data, for events."""
-    data = asdict(agent)
-    for key, value in data.items():
-        if isinstance(value, dt.datetime):
-            data[key] = value.isoformat()
-        elif isinstance(value, tuple):
-            data[key] = list(value)
-    return data
+def checked_defaults(stored: StoredCard, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The record fields a card supplies that the request left out, held to the same limits
+    as fields sent directly (a card may carry a 5,000-character name)."""
+    defaults = {key: value for key, value in stored.record_defaults().items() if key not in given}
+    problems = AgentFieldsSchema().validate(
+        {DATA_KEYS.get(key, key): value for key, value in defaults.items()}
+    )
+    if problems:
+        raise ValidationFailed(
+            "The card's name, description, interfaces or skills exceed the record's limits.",
+            details={"card": problems},
+        )
+    return defaults
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,8 @@ class AgentService:
     # ------------------------------------------------------------------ reads
 
     async def get(self, reference: str) -> AgentRecord:
+        if len(reference) > MAX_REFERENCE or not reference.isprintable():
+            raise NotFound("No such agent.")
         agent = await self.records.get_agent(reference)
         if agent is None or agent.status == DELETED:
             raise NotFound("No such agent.")
@@ -109,7 +129,7 @@ class AgentService:
         agent_id = str(uuid.uuid4())
         card_document = await self._card_document(fields)
         stored = await self.cards.store(agent_id, card_document) if card_document else None
-        defaults = stored.record_defaults() if stored else {}
+        defaults = checked_defaults(stored, fields) if stored else {}
         now = utcnow()
         name = fields.pop("name", None) or defaults["name"]
         agent = AgentRecord(
@@ -136,7 +156,8 @@ class AgentService:
             metadata=fields.pop("metadata", {}),
             **(stored.record_fields() if stored else {}),
         )
-        event = AgentEvent(CREATED, agent.id, actor.subject, now, snapshot(agent))
+        # The backend records the snapshot from the row it stored.
+        event = AgentEvent(CREATED, agent.id, actor.subject, now, {})
         created = await self.records.create_agent(agent, event)
         self.announce(CREATED, created, actor)
         return Written(created, stored.warnings if stored else [])
@@ -156,7 +177,7 @@ class AgentService:
         warnings: list[str] = []
         if card_document is not None:
             stored = await self.cards.store(agent.id, card_document)
-            changes.update(stored.record_defaults())
+            changes.update(checked_defaults(stored, fields))
             changes.update(stored.record_fields())
             warnings = stored.warnings
         changes.update(
@@ -174,16 +195,35 @@ class AgentService:
             raise ValidationFailed(
                 details={"apiEndpoints": ["Required while the agent has no card of its own."]}
             )
-        now = utcnow()
-        event = AgentEvent(UPDATED, agent.id, actor.subject, now, {})
-        updated = await self.records.update_agent(
-            agent.id,
-            agent.version if expected_version is None else expected_version,
-            changes,
-            event,
-        )
+        if any(
+            key in PROOF_VOIDING_FIELDS and value != getattr(agent, key)
+            for key, value in changes.items()
+        ):
+            changes.update(verified=False, verified_at=None)
+        updated = await self._apply(actor, agent, changes, expected_version)
         self.announce(UPDATED, updated, actor)
         return Written(updated, warnings)
+
+    async def _apply(
+        self,
+        actor: Identity,
+        agent: AgentRecord,
+        changes: Mapping[str, Any],
+        expected_version: int | None,
+    ) -> AgentRecord:
+        """Update with the caller's precondition; without one, last write wins, retrying when
+        another update lands between our read and our write (a 412 nobody asked for)."""
+        event = AgentEvent(UPDATED, agent.id, actor.subject, utcnow(), {})
+        if expected_version is not None:
+            return await self.records.update_agent(agent.id, expected_version, changes, event)
+        for attempt in range(UNCONDITIONAL_ATTEMPTS):
+            try:
+                return await self.records.update_agent(agent.id, agent.version, changes, event)
+            except PreconditionFailed:
+                if attempt == UNCONDITIONAL_ATTEMPTS - 1:
+                    raise
+                agent = await self.get(agent.id)
+        raise AssertionError("unreachable")
 
     async def delete(
         self, actor: Identity, reference: str, *, expected_version: int | None

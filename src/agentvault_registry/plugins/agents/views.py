@@ -6,13 +6,19 @@ import base64
 import datetime as dt
 import json
 import math
+import re
 from typing import Any
 
 from aiohttp import web
 from marshmallow import ValidationError
 
 from agentvault_registry.core.errors import BadRequest, PreconditionFailed, ValidationFailed
-from agentvault_registry.core.identity import current_identity, requires, resolve_identity
+from agentvault_registry.core.identity import (
+    Requirement,
+    current_identity,
+    require_identity,
+    requires,
+)
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import read_json
@@ -24,6 +30,8 @@ TAGS = ["agents"]
 WRITE = "agents:write"
 READ = "agents:read"
 AGENT_SCHEMA = schemas.AgentSchema()
+#: A version in an ETag: ASCII digits only, and small enough for every backend's integer.
+VERSION = re.compile(r"[0-9]{1,9}")
 
 
 def etag_of(agent: AgentRecord) -> str:
@@ -37,9 +45,18 @@ def expected_version(request: web.Request, agent_id: str | None = None) -> int |
         return None
     tag = header.strip().removeprefix("W/").strip('"')
     identifier, _, version = tag.rpartition(".")
-    if not version.isdigit() or (agent_id is not None and identifier != agent_id):
+    if not VERSION.fullmatch(version) or (agent_id is not None and identifier != agent_id):
         raise PreconditionFailed("If-Match does not name a version of this agent.")
     return int(version)
+
+
+def public_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """An event's agent as the API shows agents: no storage internals (blob keys, versions)."""
+    return {
+        field.data_key or name: snapshot.get(field.attribute or name)
+        for name, field in AGENT_SCHEMA.fields.items()
+        if (field.attribute or name) in snapshot
+    }
 
 
 def agent_response(agent: AgentRecord, *, status: int = 200, warnings: list[str] | None = None):
@@ -61,9 +78,12 @@ def _query(request: web.Request, schema: Any) -> dict[str, Any]:
 def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
     try:
         created, agent_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return dt.datetime.fromisoformat(created), str(agent_id)
+        position = dt.datetime.fromisoformat(created), str(agent_id)
     except (ValueError, TypeError):
         raise BadRequest("The cursor is not one this registry gave out.") from None
+    if position[0].tzinfo is None or len(position[1]) > 64:
+        raise BadRequest("The cursor is not one this registry gave out.")
+    return position
 
 
 def _encode_cursor(position: tuple[dt.datetime, str]) -> str:
@@ -95,9 +115,7 @@ async def list_agents(request: web.Request) -> web.Response:
     query = _query(request, schemas.AgentListQuerySchema())
     developer_id = None
     if query.get("owner") == "me":
-        identity = await resolve_identity(request)
-        if identity is None:
-            raise ValidationFailed(details={"owner": ["owner=me needs credentials."]})
+        identity = await require_identity(request, Requirement(scope=READ))
         developer_id = identity.subject
     agent_filter = AgentFilter(
         developer_id=developer_id,
@@ -192,7 +210,7 @@ async def patch_agent(request: web.Request) -> web.Response:
 @requires(scope=WRITE)
 async def delete_agent(request: web.Request) -> web.Response:
     service = request.app[AGENT_SERVICE]
-    current = await service.get(request.match_info["agent_id"])
+    current = await service.owned(current_identity(request), request.match_info["agent_id"])
     await service.delete(
         current_identity(request),
         current.id,
@@ -216,6 +234,8 @@ async def verify_agent(request: web.Request) -> web.Response:
     agent = await request.app[AGENT_SERVICE].owned(
         current_identity(request), request.match_info["agent_id"]
     )
+    if request.can_read_body:
+        await read_json(request, schemas.VerifyRequestSchema())
     outcome = await ownership.verify(agent, current_identity(request))
     return web.json_response(outcome, status=200)
 
@@ -248,7 +268,7 @@ async def agent_changes(request: web.Request) -> web.Response:
                     "agentId": event.agent_id,
                     "actorId": event.actor_id,
                     "occurredAt": event.occurred_at.isoformat(),
-                    "agent": event.snapshot,
+                    "agent": public_snapshot(event.snapshot),
                 }
                 for event in events
             ],
