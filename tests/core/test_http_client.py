@@ -18,6 +18,7 @@ from agentvault_registry.core.appkeys import HTTP_CLIENT
 from agentvault_registry.core.errors import ConfigError, FetchFailed, FetchRefused
 from agentvault_registry.core.httpclient import SafeHttpClient, is_global_address
 from agentvault_registry.core.httpclient import client as client_module
+from agentvault_registry.core.httpclient.addresses import AddressPolicy
 from agentvault_registry.core.httpclient.resolver import AddressRefused, GlobalOnlyResolver
 from support import free_port
 
@@ -124,7 +125,9 @@ async def test_resolver_refuses_a_name_with_only_private_addresses():
 
 
 async def test_resolver_lets_private_addresses_through_when_allowed():
-    resolver = GlobalOnlyResolver(allow_private=True, resolver=FixedResolver("127.0.0.1"))
+    resolver = GlobalOnlyResolver(
+        AddressPolicy(allow_private=True), resolver=FixedResolver("127.0.0.1")
+    )
     assert [result["host"] for result in await resolver.resolve("x.example", 80)] == ["127.0.0.1"]
 
 
@@ -334,9 +337,9 @@ async def test_every_hop_goes_through_the_same_check(open_client, serve, monkeyp
     checked = []
     original_check = client_module.check_target
 
-    def recording_check(url, *, allow_private):
+    def recording_check(url, policy):
         checked.append(url.path)
-        original_check(url, allow_private=allow_private)
+        original_check(url, policy)
 
     monkeypatch.setattr(client_module, "check_target", recording_check)
     base = await serve(*chain(3))
@@ -534,3 +537,50 @@ def test_outbound_values_are_range_checked(make_settings):
         "outbound.max_redirects",
         "outbound.total_timeout",
     ]
+
+
+async def serve_on(host: str, exit_stack, *routes: web.RouteDef) -> str:
+    app = web.Application()
+    app.add_routes(routes)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    exit_stack.push_async_callback(runner.cleanup)
+    port = free_port()
+    await web.TCPSite(runner, host, port).start()
+    return f"http://{host}:{port}"
+
+
+async def test_an_allowed_private_network_is_reachable_and_nothing_else(
+    open_client, exit_stack, canary
+):
+    async def hello(request):
+        return web.json_response({"hello": "peer"})
+
+    peer = await serve_on("127.0.0.2", exit_stack, web.get("/", hello))
+    client = await open_client(allowed_private_networks=["127.0.0.2/32"])
+    assert (await client.get_json(f"{peer}/")).json == {"hello": "peer"}
+    with pytest.raises(FetchRefused):
+        await client.get_json(f"http://127.0.0.1:{canary.port}/")
+    assert canary.connections == 0
+
+
+async def test_a_redirect_to_an_internal_address_is_refused(
+    open_client, exit_stack, canary, connect_attempts
+):
+    """The first hop is allowed (a private peer network); the hop it redirects to is not."""
+
+    async def bounce(request):
+        raise web.HTTPFound(f"http://127.0.0.1:{canary.port}/latest/meta-data/")
+
+    peer = await serve_on("127.0.0.2", exit_stack, web.get("/card", bounce))
+    client = await open_client(allowed_private_networks=["127.0.0.2/32"])
+    with pytest.raises(FetchRefused) as refused:
+        await client.get_json(f"{peer}/card")
+    assert refused.value.code == "fetch_refused"
+    assert canary.connections == 0
+    assert all(address[0] != "127.0.0.1" for address in connect_attempts)
+
+
+def test_allowed_private_networks_must_be_cidr_blocks(make_settings):
+    with pytest.raises(ConfigError, match=r"outbound\.allowed_private_networks"):
+        make_settings({"outbound": {"allowed_private_networks": ["not-a-network"]}})

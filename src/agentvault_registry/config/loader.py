@@ -235,7 +235,12 @@ def _build_settings(
         security=SecuritySettings(**core["security"]),
         storage=StorageSettings(**storage, **storage_flags),
         logging=LoggingSettings(**core["logging"]),
-        outbound=OutboundSettings(**core["outbound"]),
+        outbound=OutboundSettings(
+            **{
+                **core["outbound"],
+                "allowed_private_networks": tuple(core["outbound"]["allowed_private_networks"]),
+            }
+        ),
         disabled_plugins=tuple(core["plugins"]["disabled"]),
         plugin_sections=sections,
         rate_limits=dict(core["rate_limits"]),

@@ -6,6 +6,7 @@ each plugin's own schema validate them (see :mod:`agentvault_registry.config.loa
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,11 +112,23 @@ class LoggingSchema(_Strict):
         return data
 
 
+def _cidr(value: str) -> None:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValidationError("Not a network in CIDR notation (10.1.0.0/16, fd00::/8).") from None
+
+
 class OutboundSchema(_Strict):
     """The HTTP client that fetches URLs users give the registry (cards, challenges, peers)."""
 
     # Off in production: a user-supplied URL must not reach the registry's own network.
     allow_private_targets = fields.Boolean(load_default=False)
+    #: Private networks fetches may reach although allow_private_targets is off (a peer
+    #: registry on the same private network), as CIDR blocks.
+    allowed_private_networks = fields.List(
+        fields.String(validate=_cidr), load_default=list, validate=validate.Length(max=64)
+    )
     max_response_bytes = fields.Integer(
         load_default=512 * 1024, validate=validate.Range(min=1024, max=64 * 1024 * 1024)
     )

@@ -75,6 +75,8 @@ class LoggingSettings:
 class OutboundSettings:
     #: Let fetches reach loopback and private addresses (tests, a private federation).
     allow_private_targets: bool
+    #: CIDR blocks reachable although private (see ``allow_private_targets``).
+    allowed_private_networks: tuple[str, ...]
     #: Largest response body read, in bytes; a larger one fails the fetch.
     max_response_bytes: int
     #: Seconds to establish a connection.

@@ -150,3 +150,32 @@ async def test_verification_against_an_internal_endpoint_is_refused(agents_clien
     assert response.status == 422
     assert (await response.json())["error"] == "fetch_refused"
     assert canary.connections == 0
+
+
+async def test_a_card_url_redirecting_to_an_internal_address_is_refused(
+    aiohttp_client, make_app, canary
+):
+    """The agent's host is reachable (an allowed private network); where it redirects is not."""
+
+    async def bounce(request):
+        raise web.HTTPFound(f"http://127.0.0.1:{canary.port}/.well-known/agent-card.json")
+
+    app = web.Application()
+    app.router.add_get("/.well-known/agent-card.json", bounce)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.2", port).start()
+    try:
+        client = await aiohttp_client(
+            make_app(app_overrides(outbound={"allowed_private_networks": ["127.0.0.2/32"]}))
+        )
+        ada = await account(client, "ada")
+        response = await client.post(
+            AGENTS, json={"cardUrl": f"http://127.0.0.2:{port}"}, headers=ada
+        )
+        assert response.status == 422
+        assert (await response.json())["error"] == "fetch_refused"
+        assert canary.connections == 0
+    finally:
+        await runner.cleanup()

@@ -8,7 +8,8 @@ is what has to be public.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv6Address, IPv6Network, ip_address
+from collections.abc import Iterable
+from ipaddress import IPv4Address, IPv6Address, IPv6Network, ip_address, ip_network
 
 #: RFC 6052's well-known NAT64 prefix: a translator connects to the IPv4 address in the
 #: last 32 bits.
@@ -80,3 +81,21 @@ def _tunnelled_ipv4(ip: IPv6Address) -> list[IPv4Address]:
     if ip.teredo is not None:
         return list(ip.teredo)
     return []
+
+
+class AddressPolicy:
+    """Which addresses fetches may reach: public ones, plus private ones when allowed (all of
+    them, or only some networks)."""
+
+    def __init__(self, *, allow_private: bool = False, networks: Iterable[str] = ()) -> None:
+        self.allow_private = allow_private
+        self.networks = [ip_network(network, strict=False) for network in networks]
+
+    def permits(self, address: str) -> bool:
+        try:
+            parsed = ip_address(address)
+        except ValueError:
+            return False  # not an address the policy can judge: never connect to it
+        if self.allow_private or is_global_address(parsed):
+            return True
+        return any(parsed in network for network in self.networks)

@@ -21,6 +21,7 @@ from yarl import URL
 
 from agentvault_registry.config.settings import OutboundSettings
 from agentvault_registry.core.errors import FetchFailed, FetchRefused
+from agentvault_registry.core.httpclient.addresses import AddressPolicy
 from agentvault_registry.core.httpclient.resolver import AddressRefused, GlobalOnlyResolver
 from agentvault_registry.core.httpclient.targets import check_target, parse_url, shown_url
 
@@ -53,7 +54,11 @@ class SafeHttpClient:
         self._resolver: GlobalOnlyResolver | None = None
 
     async def __aenter__(self) -> SafeHttpClient:
-        self._resolver = GlobalOnlyResolver(allow_private=self.settings.allow_private_targets)
+        self.policy = AddressPolicy(
+            allow_private=self.settings.allow_private_targets,
+            networks=self.settings.allowed_private_networks,
+        )
+        self._resolver = GlobalOnlyResolver(self.policy)
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(resolver=self._resolver),
             timeout=aiohttp.ClientTimeout(total=None, connect=self.settings.connect_timeout),
@@ -122,7 +127,7 @@ class SafeHttpClient:
     ) -> FetchResult:
         redirects = 0
         while True:
-            check_target(url, allow_private=self.settings.allow_private_targets)
+            check_target(url, self.policy)
             answer = await self._fetch_once(url, max_bytes, headers)
             if isinstance(answer, FetchResult):
                 return answer

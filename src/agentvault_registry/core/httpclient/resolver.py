@@ -12,7 +12,7 @@ import socket
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from agentvault_registry.core.httpclient.addresses import is_global_address
+from agentvault_registry.core.httpclient.addresses import AddressPolicy
 
 
 class AddressRefused(OSError):
@@ -33,29 +33,19 @@ class GlobalOnlyResolver(AbstractResolver):
     """Resolves with aiohttp's default resolver and drops every non-public address."""
 
     def __init__(
-        self, *, allow_private: bool = False, resolver: AbstractResolver | None = None
+        self, policy: AddressPolicy | None = None, *, resolver: AbstractResolver | None = None
     ) -> None:
-        self._allow_private = allow_private
+        self._policy = policy or AddressPolicy()
         self._resolver = resolver or DefaultResolver()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await self._resolver.resolve(host, port, family)
-        if self._allow_private:
-            return results
-        public = [result for result in results if _is_global(result["host"])]
-        if not public:
+        permitted = [result for result in results if self._policy.permits(result["host"])]
+        if not permitted:
             raise AddressRefused(host, [result["host"] for result in results])
-        return public
+        return permitted
 
     async def close(self) -> None:
         await self._resolver.close()
-
-
-def _is_global(address: str) -> bool:
-    try:
-        return is_global_address(address)
-    except ValueError:
-        # Not an address we can judge (the resolver should never return one): not used.
-        return False

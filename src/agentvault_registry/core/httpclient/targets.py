@@ -8,7 +8,7 @@ from ipaddress import ip_address
 from yarl import URL
 
 from agentvault_registry.core.errors import FetchRefused
-from agentvault_registry.core.httpclient.addresses import is_global_address
+from agentvault_registry.core.httpclient.addresses import AddressPolicy
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
@@ -28,7 +28,7 @@ def parse_url(url: str | URL) -> URL:
         raise FetchRefused(url=str(url), reason="not a valid URL") from exc
 
 
-def check_target(url: URL, *, allow_private: bool) -> None:
+def check_target(url: URL, policy: AddressPolicy) -> None:
     """Refuse a URL the registry must not fetch, before any connection is made.
 
     Host names are checked later, on the addresses they resolve to (see
@@ -45,7 +45,7 @@ def check_target(url: URL, *, allow_private: bool) -> None:
     if not host:
         raise FetchRefused(url=shown, reason="the URL has no host")
     literal = _literal_address(host, shown)
-    if literal is not None and not allow_private and not is_global_address(literal):
+    if literal is not None and not policy.permits(literal):
         raise FetchRefused(url=shown, reason=f"{literal} is not a public address")
 
 

@@ -11,9 +11,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from agentvault_registry.a2a.derive import derive_card, extract_search_fields
 from agentvault_registry.a2a.normalize import normalize_card
+from agentvault_registry.core.errors import FetchFailed, FetchRefused
 from agentvault_registry.core.httpclient import SafeHttpClient
 from agentvault_registry.storage_backends.agents import AgentRecord
 from agentvault_registry.storage_backends.base import BlobBackend
@@ -97,16 +99,19 @@ class CardStore:
         return StoredCard(card, hashlib.sha256(canonical_json(card)).hexdigest(), True)
 
     async def fetch(self, url: str) -> Any:
-        """The card an agent publishes: at ``url`` itself when it names a card document,
-        else at the origin's well-known paths (the current name first)."""
+        """The card an agent publishes: at ``url`` itself when it names a ``.json`` document,
+        else at the well-known paths of ``url``'s origin (the current name first)."""
         if url.endswith(".json"):
             return (await self.http.get_json(url)).json
-        origin = url.rstrip("/")
-        last_error: Exception | None = None
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        last_error: FetchFailed | None = None
         for path in WELL_KNOWN_CARD_PATHS:
             try:
                 return (await self.http.get_json(origin + path)).json
-            except Exception as exc:  # the next well-known name may still answer
+            except FetchRefused:
+                raise  # refused for where it leads: no other path will be any better
+            except FetchFailed as exc:  # absent here; the older well-known name may answer
                 last_error = exc
         assert last_error is not None
         raise last_error
