@@ -390,3 +390,31 @@ async def test_the_change_feed_shows_no_storage_internals(agents_client):
     shown = feed["changes"][0]["agent"]
     assert "card_blob_key" not in shown and "cardBlobKey" not in shown and "version" not in shown
     assert shown["name"] == "Echo"
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"id": "x"},
+        {"did": "did:agentvault:x"},
+        {"developerId": "x"},
+        {"verified": True},
+        {"createdAt": "2020-01-01T00:00:00+00:00"},
+    ],
+)
+async def test_server_controlled_fields_cannot_be_changed(agents_client, method, field):
+    ada = await account(agents_client, "ada")
+    agent = await register_agent(agents_client, ada)
+    body = {"name": "n", "description": "d", "apiEndpoints": ["https://n.example.com/"], **field}
+    response = await agents_client.request(
+        method, f"{AGENTS}/{agent['id']}", json=body, headers=ada
+    )
+    assert response.status == 422
+    after = await (await agents_client.get(f"{AGENTS}/{agent['id']}")).json()
+    assert (after["id"], after["did"], after["developerId"], after["verified"]) == (
+        agent["id"],
+        agent["did"],
+        agent["developerId"],
+        False,
+    )
