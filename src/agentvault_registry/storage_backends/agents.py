@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,21 @@ AGENT_UPDATABLE_FIELDS = frozenset(
         "card_summary",
     }
 )
+
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+DID_PREFIX = "did:agentvault:"
+
+
+def reference_lookup(reference: str) -> tuple[str, str]:
+    """The one column a reference names, and the value to match: an id, a DID, or else a
+    slug (compared lower-cased). Slugs may not look like ids, so the three never collide,
+    and each lookup is a single-column index probe."""
+    if _UUID.match(reference):
+        return "id", reference.lower()
+    if reference.startswith(DID_PREFIX):
+        return "did", reference
+    return "human_readable_id_lower", reference.lower()
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 """
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Released connections need no reset: the registry leaves no session state behind (no
+    SET, LISTEN, cursors or session advisory locks on pooled connections; the migration lock
+    has its own connection). asyncpg still rolls back an open transaction. Skipping the
+    default reset saves a round trip per request (bench/agents_api.py: GET p99 55 → ~22 ms)."""
+
+
 def _require_asyncpg() -> ModuleType:
     try:
         return importlib.import_module("asyncpg")
@@ -185,6 +192,7 @@ class PostgresRecords(PostgresAccounts, PostgresAgents, RecordsBackend):
             max_size=max_size,
             timeout=self._connect_timeout,
             command_timeout=self._command_timeout,
+            reset=_keep_session,
         )
 
     async def close(self) -> None:

@@ -23,6 +23,7 @@ from agentvault_registry.storage_backends.agents import (
     AgentRecord,
     AgentsRecords,
     agent_snapshot,
+    reference_lookup,
 )
 
 if TYPE_CHECKING:
@@ -70,14 +71,10 @@ class PostgresAgents(AgentsRecords):
         return stored
 
     async def get_agent(self, reference: str) -> AgentRecord | None:
-        # Should one agent's slug spell another's id, the id (then the DID) wins.
+        column, value = reference_lookup(reference)
         async with self.connection() as conn:
             row = await conn.fetchrow(
-                f"SELECT {_AGENT_COLUMNS} FROM agents"
-                " WHERE id = $1 OR did = $1 OR human_readable_id_lower = $2"
-                " ORDER BY id = $1 DESC, did = $1 DESC LIMIT 1",
-                reference,
-                reference.lower(),
+                f"SELECT {_AGENT_COLUMNS} FROM agents WHERE {column} = $1", value
             )
         return _decode_agent(row) if row else None
 

@@ -25,6 +25,7 @@ from agentvault_registry.storage_backends.agents import (
     AgentRecord,
     AgentsRecords,
     agent_snapshot,
+    reference_lookup,
 )
 from agentvault_registry.storage_backends.sqlite_accounts import _text
 
@@ -65,12 +66,9 @@ class SqliteAgents(AgentsRecords):
         return stored
 
     async def get_agent(self, reference: str) -> AgentRecord | None:
-        # Should one agent's slug spell another's id, the id (then the DID) wins.
+        column, value = reference_lookup(reference)
         rows = await self._fetch(
-            f"SELECT {_AGENT_COLUMNS} FROM agents"
-            " WHERE id = ?1 OR did = ?1 OR human_readable_id_lower = ?2"
-            " ORDER BY id = ?1 DESC, did = ?1 DESC LIMIT 1",
-            (reference, reference.lower()),
+            f"SELECT {_AGENT_COLUMNS} FROM agents WHERE {column} = ?", (value,)
         )
         return _decode_agent(rows[0]) if rows else None
 

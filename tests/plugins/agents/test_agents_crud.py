@@ -418,3 +418,22 @@ async def test_server_controlled_fields_cannot_be_changed(agents_client, method,
         agent["developerId"],
         False,
     )
+
+
+async def test_the_fast_serializer_matches_the_documented_schema(agents_client):
+    from agentvault_registry.plugins.agents.schemas import AgentSchema, agent_json
+
+    ada = await account(agents_client, "ada")
+    plain = await register_agent(agents_client, ada)
+    rich = await register_agent(
+        agents_client,
+        ada,
+        card=V1_CARD,
+        pricing={"model": "per_call", "base_price": "0.01", "currency": "USD"},
+        metadata={"team": {"name": "docs"}},
+        tegWalletAddress="0xabc",
+    )
+    service = agents_client.app[AGENT_SERVICE]
+    for reference in (plain["id"], rich["id"]):
+        record = await service.get(reference)
+        assert agent_json(record) == AgentSchema().dump(record)

@@ -24,6 +24,7 @@ from agentvault_registry.plugins.agents.cards import CardStore, StoredCard
 from agentvault_registry.plugins.agents.schemas import AgentFieldsSchema
 from agentvault_registry.storage_backends.agents import (
     DELETED,
+    DID_PREFIX,
     AgentEvent,
     AgentFilter,
     AgentPage,
@@ -35,7 +36,6 @@ CREATED = "created"
 UPDATED = "updated"
 DELETED_EVENT = "deleted"
 ADMIN = "admin"
-DID_PREFIX = "did:agentvault:"
 DEFAULT_AGENT_TYPE = "a2a"
 #: Longer than any id, DID or slug: not worth a query.
 MAX_REFERENCE = 200

@@ -30,6 +30,11 @@ TAGS = ["agents"]
 WRITE = "agents:write"
 READ = "agents:read"
 AGENT_SCHEMA = schemas.AgentSchema()
+# Built once: a schema instance is reusable, and building one per request copies its fields.
+CREATE = schemas.AgentCreateSchema()
+REPLACE = schemas.AgentReplaceSchema()
+PATCH = schemas.AgentPatchSchema()
+LIST_QUERY = schemas.AgentListQuerySchema()
 #: A version in an ETag: ASCII digits only, and small enough for every backend's integer.
 VERSION = re.compile(r"[0-9]{1,9}")
 
@@ -60,7 +65,7 @@ def public_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 def agent_response(agent: AgentRecord, *, status: int = 200, warnings: list[str] | None = None):
-    body = AGENT_SCHEMA.dump(agent)
+    body = schemas.agent_json(agent)
     if warnings:
         body["cardWarnings"] = warnings
     response = web.json_response(body, status=status)
@@ -103,7 +108,7 @@ def _encode_cursor(position: tuple[dt.datetime, str]) -> str:
 @requires(scope=WRITE)
 @rate_limit("agents.create")
 async def create_agent(request: web.Request) -> web.Response:
-    body = await read_json(request, schemas.AgentCreateSchema())
+    body = await read_json(request, CREATE)
     written = await request.app[AGENT_SERVICE].create(current_identity(request), body)
     response = agent_response(written.agent, status=201, warnings=written.warnings)
     response.headers["Location"] = f"/api/v1/agents/{written.agent.id}"
@@ -112,7 +117,7 @@ async def create_agent(request: web.Request) -> web.Response:
 
 @api_doc("List agents", tags=TAGS, query=schemas.AgentListQuerySchema)
 async def list_agents(request: web.Request) -> web.Response:
-    query = _query(request, schemas.AgentListQuerySchema())
+    query = _query(request, LIST_QUERY)
     developer_id = None
     if query.get("owner") == "me":
         identity = await require_identity(request, Requirement(scope=READ))
@@ -132,7 +137,7 @@ async def list_agents(request: web.Request) -> web.Response:
     agents = [
         {
             key: value
-            for key, value in AGENT_SCHEMA.dump(agent).items()
+            for key, value in schemas.agent_json(agent).items()
             if wanted is None or key in wanted
         }
         for agent in page.agents
@@ -191,7 +196,7 @@ async def _write(request: web.Request, schema: Any, *, replace: bool) -> web.Res
 )
 @requires(scope=WRITE)
 async def replace_agent(request: web.Request) -> web.Response:
-    return await _write(request, schemas.AgentReplaceSchema(), replace=True)
+    return await _write(request, REPLACE, replace=True)
 
 
 @api_doc(
@@ -203,7 +208,7 @@ async def replace_agent(request: web.Request) -> web.Response:
 )
 @requires(scope=WRITE)
 async def patch_agent(request: web.Request) -> web.Response:
-    return await _write(request, schemas.AgentPatchSchema(), replace=False)
+    return await _write(request, PATCH, replace=False)
 
 
 @api_doc("Delete an agent (kept as a tombstone)", tags=TAGS, status=204, errors=[403, 404, 412])
