@@ -66,15 +66,8 @@ def make_api_key(key_id: str, user_id: str, **changes: object) -> ApiKeyRecord:
     return dataclasses.replace(key, **changes)
 
 
-class AccountsConformance:
-    """Users, refresh tokens, one-time tokens and API keys of a :class:`RecordsBackend`.
-
-    The subclass (named ``Test...`` so pytest collects it) provides one async fixture:
-
-    ``records``
-        A records backend on a fresh, empty database, already opened and migrated; the
-        fixture closes it after the test.
-    """
+class TwoUsers:
+    """Fixtures for suites whose records belong to users: ``alice`` and ``bob``."""
 
     @pytest.fixture
     async def alice(self, records: RecordsBackend) -> UserRecord:
@@ -83,6 +76,17 @@ class AccountsConformance:
     @pytest.fixture
     async def bob(self, records: RecordsBackend) -> UserRecord:
         return await records.create_user(make_user("bob"))
+
+
+class AccountsConformance(TwoUsers):
+    """Users, refresh tokens, one-time tokens and API keys of a :class:`RecordsBackend`.
+
+    The subclass (named ``Test...`` so pytest collects it) provides one async fixture:
+
+    ``records``
+        A records backend on a fresh, empty database, already opened and migrated; the
+        fixture closes it after the test.
+    """
 
     # ------------------------------------------------------------------- users
 

@@ -22,7 +22,7 @@ from agentvault_registry.storage_backends.agents import (
 )
 from agentvault_registry.storage_backends.base import RecordsBackend
 
-from .accounts import NOW, make_user
+from .accounts import NOW, TwoUsers
 
 LATER = NOW + dt.timedelta(hours=1)
 CONCURRENT_UPDATERS = 10
@@ -56,7 +56,7 @@ def updated_event(agent_id: str, at: dt.datetime = LATER) -> AgentEvent:
     return AgentEvent("updated", agent_id, "user-alice", at, {})
 
 
-class AgentsConformance:
+class AgentsConformance(TwoUsers):
     """Agents and their change feed in a :class:`RecordsBackend`.
 
     The subclass (named ``Test...`` so pytest collects it) provides one async fixture:
@@ -65,14 +65,6 @@ class AgentsConformance:
         A records backend on a fresh, empty database, already opened and migrated; the
         fixture closes it after the test.
     """
-
-    @pytest.fixture
-    async def alice(self, records: RecordsBackend) -> UserRecord:
-        return await records.create_user(make_user("alice"))
-
-    @pytest.fixture
-    async def bob(self, records: RecordsBackend) -> UserRecord:
-        return await records.create_user(make_user("bob"))
 
     @pytest.fixture
     async def agent(self, records: RecordsBackend, alice: UserRecord) -> AgentRecord:
