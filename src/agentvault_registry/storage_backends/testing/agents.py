@@ -22,7 +22,7 @@ from agentvault_registry.storage_backends.agents import (
 )
 from agentvault_registry.storage_backends.base import RecordsBackend
 
-from .accounts import NOW, TwoUsers
+from .accounts_data import NOW, TwoUsers
 
 LATER = NOW + dt.timedelta(hours=1)
 CONCURRENT_UPDATERS = 10
