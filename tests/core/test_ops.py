@@ -135,7 +135,7 @@ async def test_plugin_routes_appear_in_openapi_with_their_schemas(aiohttp_client
     assert operation["parameters"][0]["name"] == "thing_id"
     assert "requestBody" in operation
     assert {"201", "401", "409", "422", "503"} <= set(operation["responses"])
-    assert operation["security"] == [{"bearerAuth": []}]
+    assert operation["security"] == [{"bearerAuth": []}, {"apiKeyAuth": []}]
     assert "Thing" in spec["components"]["schemas"]
 
 

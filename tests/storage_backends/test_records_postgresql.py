@@ -14,12 +14,21 @@ from marshmallow import ValidationError
 
 from agentvault_registry.config.secrets import Secret
 from agentvault_registry.core.errors import BackendError, ConfigError
+from agentvault_registry.storage_backends.agents import AgentRecord
+from agentvault_registry.storage_backends.onboarding import CONSUMED, BootstrapTokenRefused
 from agentvault_registry.storage_backends.postgresql import PostgresOptions, PostgresRecords
 from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.testing import (
     AccountsConformance,
     AgentsConformance,
+    OnboardingConformance,
     RecordsConformance,
+)
+from agentvault_registry.storage_backends.testing.accounts_data import SOON, make_user
+from agentvault_registry.storage_backends.testing.agents import created_event, make_agent
+from agentvault_registry.storage_backends.testing.onboarding import (
+    agent_key,
+    make_bootstrap_token,
 )
 
 pytestmark = pytest.mark.postgres
@@ -78,6 +87,77 @@ class TestPostgresAgents(AgentsConformance):
     @pytest.fixture
     def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
         return migrated_records
+
+
+class TestPostgresOnboarding(OnboardingConformance):
+    @pytest.fixture
+    def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
+        return migrated_records
+
+
+# ------------------------------------------------------------ racing redemptions
+
+
+async def wait_until_blocked_by(holder: Any) -> None:
+    """Until some session waits for a lock that ``holder``'s transaction holds."""
+    for _ in range(200):
+        if await holder.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted"
+            " AND $1 = ANY (pg_blocking_pids(pid)))",
+            holder.get_server_pid(),
+        ):
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("no session ever waited for the holder's locks")
+
+
+@pytest.mark.parametrize("first_commits", [True, False], ids=["commits", "rolls-back"])
+async def test_a_redemption_waiting_for_the_token_row_sees_how_the_first_one_ended(
+    migrated_records: PostgresRecords, fresh_postgres_dsn: str, first_commits: bool
+) -> None:
+    """Under READ COMMITTED the consuming UPDATE re-checks its WHERE once the row lock is
+    released: refused when the first redemption committed, successful when it rolled back."""
+    asyncpg = pytest.importorskip("asyncpg")
+    alice = await migrated_records.create_user(make_user("alice"))
+    token = make_bootstrap_token(1, alice.id)
+    await migrated_records.add_bootstrap_token(token)
+    first, second = make_agent(1, alice.id), make_agent(2, alice.id)
+    await migrated_records.create_agent(first, created_event(first))
+    holder = await asyncpg.connect(fresh_postgres_dsn)
+    waiting: asyncio.Task[AgentRecord] | None = None
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        # Where a first redemption stands after its first statement: the token row locked.
+        await holder.execute(
+            "UPDATE bootstrap_tokens SET consumed = true, consumed_at = $2,"
+            " consumed_by_agent_id = $3 WHERE digest = $1",
+            token.digest,
+            SOON,
+            first.id,
+        )
+        waiting = asyncio.create_task(
+            migrated_records.redeem_bootstrap_token(
+                token.digest, SOON, second, created_event(second), agent_key(second)
+            )
+        )
+        await wait_until_blocked_by(holder)
+        if first_commits:
+            await transaction.commit()
+            with pytest.raises(BootstrapTokenRefused) as caught:
+                await waiting
+            assert caught.value.reason == CONSUMED
+            assert await migrated_records.get_agent(second.id) is None
+        else:
+            await transaction.rollback()
+            assert await waiting == second
+            stored = await migrated_records.get_bootstrap_token(token.id)
+            assert stored is not None
+            assert stored.consumed_by_agent_id == second.id
+    finally:
+        if waiting is not None and not waiting.done():
+            waiting.cancel()
+        await holder.close()
 
 
 # ------------------------------------------------------------------ read replica

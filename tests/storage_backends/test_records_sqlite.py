@@ -17,6 +17,7 @@ from agentvault_registry.storage_backends.sqlite import (
 from agentvault_registry.storage_backends.testing import (
     AccountsConformance,
     AgentsConformance,
+    OnboardingConformance,
     RecordsConformance,
 )
 
@@ -76,6 +77,12 @@ class TestSqliteAccounts(AccountsConformance):
 
 
 class TestSqliteAgents(AgentsConformance):
+    @pytest.fixture
+    def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
+        return migrated_records
+
+
+class TestSqliteOnboarding(OnboardingConformance):
     @pytest.fixture
     def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
         return migrated_records

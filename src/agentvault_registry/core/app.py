@@ -9,6 +9,7 @@ from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.appkeys import (
     BACKGROUND_TASKS,
     CARD_SKILLS,
+    PERIODIC_TASKS,
     PLUGIN_MANAGER,
     RATE_LIMITER,
     SETTINGS,
@@ -18,6 +19,7 @@ from agentvault_registry.core.httpclient import http_client_context
 from agentvault_registry.core.lifecycle import plugins_context, storage_context
 from agentvault_registry.core.middlewares import core_middlewares
 from agentvault_registry.core.ops import add_ops_routes
+from agentvault_registry.core.periodic import collect_periodic_tasks, periodic_tasks_context
 from agentvault_registry.core.ratelimit import (
     RateLimiter,
     check_route_limits,
@@ -37,6 +39,7 @@ def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
     app[PLUGIN_MANAGER] = pm
     app[CARD_SKILLS] = collect_card_skills(settings, pm)
     app[BACKGROUND_TASKS] = set()
+    app[PERIODIC_TASKS] = collect_periodic_tasks(settings, pm)
     # The cache opens with the app; the limiter asks for it on each hit.
     app[RATE_LIMITER] = RateLimiter(
         declared_rate_limits(pm).values(), settings.rate_limits, cache=lambda: app[STORAGE].cache
@@ -49,6 +52,8 @@ def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
     app.cleanup_ctx.append(http_client_context)
     app.cleanup_ctx.append(storage_context)
     app.cleanup_ctx.append(plugins_context)
+    # Scheduled work starts once plugins are up and stops before they shut down.
+    app.cleanup_ctx.append(periodic_tasks_context)
     # Last in, so it drains first on shutdown, while storage and plugins are still up.
     app.cleanup_ctx.append(background_tasks_context)
     return app

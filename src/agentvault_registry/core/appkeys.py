@@ -12,6 +12,7 @@ from agentvault_registry.storage_backends.storage import Storage
 
 if TYPE_CHECKING:
     from agentvault_registry.core.httpclient import SafeHttpClient
+    from agentvault_registry.core.periodic import PeriodicTask
     from agentvault_registry.core.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -25,6 +26,8 @@ JWT_SECRET = web.AppKey("jwt_secret", str)
 CARD_SKILLS = web.AppKey("card_skills", list)
 #: Tasks started by requests and not awaited by them (see core.tasks).
 BACKGROUND_TASKS = web.AppKey("background_tasks", set)
+#: Work repeated on a schedule (:mod:`.periodic`), collected from plugins with the app.
+PERIODIC_TASKS: web.AppKey[list[PeriodicTask]] = web.AppKey("periodic_tasks")
 #: The OpenAPI document, built on first request (routes are fixed once the app starts).
 OPENAPI_CACHE = web.AppKey("openapi_cache", dict)
 #: The shared rate limiter (:mod:`agentvault_registry.core.ratelimit`), built with the app.

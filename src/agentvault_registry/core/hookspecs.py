@@ -73,7 +73,8 @@ def startup(app: web.Application) -> Any:
     """Run once when the app starts, after storage is open and migrated.
 
     May return an awaitable. State a plugin keeps belongs in the app under its own
-    ``web.AppKey``.
+    ``web.AppKey``. pluggy calls the plugin registered last first: a plugin whose startup uses
+    another plugin's state marks its implementation ``@hookimpl(trylast=True)``.
     """
 
 
@@ -124,6 +125,19 @@ def register_rate_limits() -> Any:
     other keys through ``app[RATE_LIMITER]``. Operators change rates in the ``[rate_limits]``
     config table. A malformed declaration, a name two plugins declare, or a configured or
     decorated name that no loaded plugin declares stops startup.
+    """
+
+
+@hookspec
+def register_periodic_tasks(settings: Settings) -> Any:
+    """Return a list of :class:`~agentvault_registry.core.periodic.PeriodicTask` to run while
+    the app is up (purging expired records, refreshing peers).
+
+    Each names the task (dotted lowercase words), its interval in seconds, an async callable
+    taking the app, and whether it is ``exclusive``: run by one process per round across all
+    processes sharing the cache backend (the default), or by every process. Tasks start after
+    every plugin's ``startup`` and stop before ``shutdown``; a failing round is logged and the
+    next runs on time. A malformed declaration or a name two plugins declare stops startup.
     """
 
 

@@ -15,6 +15,10 @@ from agentvault_registry.core.errors import AuthenticationRequired, Forbidden
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+#: The kind of identity of an agent acting for itself with its own key (``subject`` is the
+#: agent's id): it may touch that agent and nothing else of its developer's.
+AGENT = "agent"
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -56,7 +60,8 @@ class Requirement:
     """What a view needs from its caller; also read by the OpenAPI generator."""
 
     role: str | None = None
-    scope: str | None = None
+    #: A scope the caller must hold, or a tuple of scopes any one of which will do.
+    scope: str | tuple[str, ...] | None = None
     #: Only these kinds of identity may call (``("user",)``: a logged-in session, not a key).
     kinds: tuple[str, ...] | None = None
 
@@ -72,15 +77,21 @@ async def require_identity(
         raise Forbidden(f"This needs a {' or '.join(requirement.kinds)} credential.")
     if requirement.role is not None and not identity.has_role(requirement.role):
         raise Forbidden(f"This needs the {requirement.role!r} role.")
-    if requirement.scope is not None and requirement.scope not in identity.scopes:
-        raise Forbidden(f"This needs the {requirement.scope!r} scope.")
+    if requirement.scope is not None:
+        accepted = (requirement.scope,) if isinstance(requirement.scope, str) else requirement.scope
+        if identity.scopes.isdisjoint(accepted):
+            raise Forbidden(f"This needs the {' or '.join(map(repr, accepted))} scope.")
     return identity
 
 
 def requires(
-    *, role: str | None = None, scope: str | None = None, kinds: tuple[str, ...] | None = None
+    *,
+    role: str | None = None,
+    scope: str | tuple[str, ...] | None = None,
+    kinds: tuple[str, ...] | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Declare that a view needs an authenticated caller, optionally with a role or scope.
+    """Declare that a view needs an authenticated caller, optionally with a role, a scope
+    (or one of several) or a kind of credential.
 
     The one way views state their access rules: the check runs before the view, and the
     OpenAPI document shows the requirement.

@@ -19,7 +19,7 @@ from marshmallow import Schema, fields
 
 import agentvault_registry
 from agentvault_registry.config.settings import Settings
-from agentvault_registry.core.identity import requirement_of
+from agentvault_registry.core.identity import Requirement, requirement_of
 from agentvault_registry.core.ratelimit import rate_limit_name
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,7 +64,7 @@ class ApiDoc:
     errors: tuple[int, ...] = ()
     auth: bool = False
     content_type: str = "application/json"
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def api_doc(
@@ -79,8 +79,10 @@ def api_doc(
     errors: Iterable[int] = (),
     auth: bool = False,
     content_type: str = "application/json",
+    headers: Mapping[str, str] | None = None,
 ) -> Callable[[F], F]:
-    """Attach the OpenAPI description of a view to it."""
+    """Attach the OpenAPI description of a view to it; ``headers`` maps the request headers
+    the view reads (beyond credentials) to their descriptions."""
 
     def decorate(handler: F) -> F:
         handler.__api_doc__ = ApiDoc(  # type: ignore[attr-defined]
@@ -94,6 +96,7 @@ def api_doc(
             errors=tuple(errors),
             auth=auth,
             content_type=content_type,
+            headers=dict(headers or {}),
         )
         return handler
 
@@ -133,6 +136,9 @@ def build_openapi(app: web.Application, settings: Settings) -> dict[str, Any]:
     spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
+    spec.components.security_scheme(
+        "apiKeyAuth", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    )
     operations: dict[str, dict[str, Any]] = {}
     for method, path, handler, doc in documented_routes(app):
         if doc is not None:
@@ -140,6 +146,16 @@ def build_openapi(app: web.Application, settings: Settings) -> dict[str, Any]:
     for path in sorted(operations):
         spec.path(path=path, operations=operations[path])
     return spec.to_dict()
+
+
+def _security(requirement: Requirement | None) -> list[dict[str, list[str]]]:
+    """The schemes that can admit the caller: a session token and, unless the view wants a
+    session, an API key (a developer's or an agent's)."""
+    kinds = requirement.kinds if requirement is not None else None
+    schemes = [{"bearerAuth": []}]
+    if kinds is None or set(kinds) - {"user"}:
+        schemes.append({"apiKeyAuth": []})
+    return schemes
 
 
 def _operation(path: str, doc: ApiDoc, handler: Any) -> dict[str, Any]:
@@ -152,6 +168,10 @@ def _operation(path: str, doc: ApiDoc, handler: Any) -> dict[str, Any]:
         {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
         for name in _PATH_PARAM.findall(path)
     ]
+    parameters.extend(
+        {"in": "header", "name": name, "description": text, "schema": {"type": "string"}}
+        for name, text in doc.headers.items()
+    )
     if doc.query is not None:
         parameters.append({"in": "query", "schema": doc.query})
     if parameters:
@@ -170,7 +190,7 @@ def _operation(path: str, doc: ApiDoc, handler: Any) -> dict[str, Any]:
         error_codes |= set(_BODY_ERRORS)
     if doc.auth or requirement is not None:
         error_codes.add(401)
-        operation["security"] = [{"bearerAuth": []}]
+        operation["security"] = _security(requirement)
     if requirement is not None and (requirement.role or requirement.scope or requirement.kinds):
         error_codes.add(403)
     if rate_limit is not None:

@@ -21,6 +21,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("mail", "agentvault_registry.plugins.mail"),
     ("auth", "agentvault_registry.plugins.auth"),
     ("agents", "agentvault_registry.plugins.agents"),
+    ("onboarding", "agentvault_registry.plugins.onboarding"),
 )
 
 

@@ -51,7 +51,15 @@ async def read_json(request: web.Request, schema: Schema | None = None) -> Any:
     try:
         return schema.load(document)
     except ValidationError as exc:
-        raise ValidationFailed(details=_as_details(exc.messages)) from None
+        raise ValidationFailed(details=as_details(exc.messages)) from None
+
+
+def read_query(request: web.Request, schema: Schema) -> dict[str, Any]:
+    """The query string loaded through ``schema``; 422 with the parameters it refuses."""
+    try:
+        return schema.load(dict(request.query))
+    except ValidationError as exc:
+        raise ValidationFailed(details=as_details(exc.messages)) from None
 
 
 def public_base_url(request: web.Request) -> str:
@@ -111,5 +119,5 @@ def _json_type(document: Any) -> str:
     return names.get(type(document), "a number")
 
 
-def _as_details(messages: Any) -> dict[str, Any]:
+def as_details(messages: Any) -> dict[str, Any]:
     return messages if isinstance(messages, dict) else {"_schema": messages}

@@ -70,6 +70,9 @@ class ApiKeyRecord:
     expires_at: dt.datetime | None = None
     last_used_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
+    #: Set on an agent's own key (minted when it onboards): the key acts for that agent
+    #: only, never for its developer (``user_id``).
+    agent_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import ClassVar
 from agentvault_registry.core.errors import BackendError, Conflict
 from agentvault_registry.storage_backends.accounts import AccountsRecords
 from agentvault_registry.storage_backends.agents import AgentsRecords
+from agentvault_registry.storage_backends.onboarding import OnboardingRecords
 
 #: How long clients are told to wait before retrying when a backend is down.
 DEFAULT_RETRY_AFTER = 5
@@ -87,7 +88,7 @@ class AppliedMigration:
     applied_at: dt.datetime
 
 
-class RecordsBackend(Backend, AccountsRecords, AgentsRecords):
+class RecordsBackend(Backend, AccountsRecords, AgentsRecords, OnboardingRecords):
     """Durable, queryable records: users, agents, tokens, keys, peers, events.
 
     Features add the methods they need here, to every implementation and to the conformance

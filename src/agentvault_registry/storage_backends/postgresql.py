@@ -27,6 +27,7 @@ from agentvault_registry.storage_backends.base import (
 from agentvault_registry.storage_backends.migrations import load_migrations, pending_migrations
 from agentvault_registry.storage_backends.postgresql_accounts import PostgresAccounts
 from agentvault_registry.storage_backends.postgresql_agents import PostgresAgents
+from agentvault_registry.storage_backends.postgresql_onboarding import PostgresOnboarding
 from agentvault_registry.storage_backends.spec import BackendContext
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class PostgresOptions(Schema):
             raise ValidationError("must not exceed max_size.", "min_size")
 
 
-class PostgresRecords(PostgresAccounts, PostgresAgents, RecordsBackend):
+class PostgresRecords(PostgresAccounts, PostgresAgents, PostgresOnboarding, RecordsBackend):
     """Records in PostgreSQL, shared by any number of registry processes.
 
     Connections broken by a server restart are dropped by the pool and replaced on the next

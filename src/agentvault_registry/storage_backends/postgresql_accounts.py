@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentvault_registry.core.errors import Conflict, NotFound
 from agentvault_registry.storage_backends.accounts import (
@@ -18,12 +18,16 @@ from agentvault_registry.storage_backends.accounts import (
     UserRecord,
 )
 
+if TYPE_CHECKING:
+    import asyncpg
+
 _USER_COLUMNS = (
     "id, email, username, password_hash, role, is_active, is_verified, created_at, updated_at"
 )
 _REFRESH_COLUMNS = "jti, family_id, user_id, issued_at, expires_at, used_at, revoked_at"
 _API_KEY_COLUMNS = (
-    "id, user_id, name, digest, prefix, scopes, created_at, expires_at, last_used_at, revoked_at"
+    "id, user_id, name, digest, prefix, scopes, created_at, expires_at, last_used_at, revoked_at,"
+    " agent_id"
 )
 #: The unique constraints of ``users`` (see migration 0002) and the field each protects.
 _USER_UNIQUE_FIELDS = {"users_email_unique": "email", "users_username_unique": "username"}
@@ -244,20 +248,7 @@ class PostgresAccounts(AccountsRecords):
 
     async def add_api_key(self, key: ApiKeyRecord) -> None:
         async with self.connection() as conn:
-            await conn.execute(
-                f"INSERT INTO api_keys ({_API_KEY_COLUMNS})"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                key.id,
-                key.user_id,
-                key.name,
-                key.digest,
-                key.prefix,
-                list(key.scopes),
-                key.created_at,
-                key.expires_at,
-                key.last_used_at,
-                key.revoked_at,
-            )
+            await insert_api_key(conn, key)
 
     async def list_api_keys(self, user_id: str) -> list[ApiKeyRecord]:
         async with self.connection() as conn:
@@ -299,6 +290,25 @@ class PostgresAccounts(AccountsRecords):
     async def touch_api_key(self, key_id: str, now: dt.datetime) -> None:
         async with self.connection() as conn:
             await conn.execute("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", key_id, now)
+
+
+async def insert_api_key(conn: asyncpg.Connection, key: ApiKeyRecord) -> None:
+    """Record ``key`` on ``conn``, inside whatever transaction the caller holds."""
+    await conn.execute(
+        f"INSERT INTO api_keys ({_API_KEY_COLUMNS})"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        key.id,
+        key.user_id,
+        key.name,
+        key.digest,
+        key.prefix,
+        list(key.scopes),
+        key.created_at,
+        key.expires_at,
+        key.last_used_at,
+        key.revoked_at,
+        key.agent_id,
+    )
 
 
 def _api_key(row: Mapping[str, Any]) -> ApiKeyRecord:

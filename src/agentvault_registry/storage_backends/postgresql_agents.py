@@ -56,19 +56,8 @@ class PostgresAgents(AgentsRecords):
     """
 
     async def create_agent(self, agent: AgentRecord, event: AgentEvent) -> AgentRecord:
-        values = {name: _encode(name, getattr(agent, name)) for name in _AGENT_FIELDS}
-        values["human_readable_id_lower"] = agent.human_readable_id.lower()
-        placeholders = ", ".join(f"${number}" for number in range(1, len(values) + 1))
         async with self.connection() as conn, conn.transaction():
-            with _unique_conflicts():
-                row = await conn.fetchrow(
-                    f"INSERT INTO agents ({', '.join(values)}) VALUES ({placeholders})"
-                    f" RETURNING {_AGENT_COLUMNS}",
-                    *values.values(),
-                )
-            stored = _decode_agent(row)
-            await _append_event(conn, event, stored)
-        return stored
+            return await insert_agent(conn, agent, event)
 
     async def get_agent(self, reference: str) -> AgentRecord | None:
         column, value = reference_lookup(reference)
@@ -168,6 +157,26 @@ class PostgresAgents(AgentsRecords):
 
 
 # ------------------------------------------------------------------ helpers
+
+
+async def insert_agent(
+    conn: asyncpg.Connection, agent: AgentRecord, event: AgentEvent
+) -> AgentRecord:
+    """Insert ``agent`` and append ``event`` on ``conn``, inside the caller's transaction
+    (the event lock is held until it commits); return the stored agent. A taken slug is
+    ``Conflict``, as in ``create_agent``."""
+    values = {name: _encode(name, getattr(agent, name)) for name in _AGENT_FIELDS}
+    values["human_readable_id_lower"] = agent.human_readable_id.lower()
+    placeholders = ", ".join(f"${number}" for number in range(1, len(values) + 1))
+    with _unique_conflicts():
+        row = await conn.fetchrow(
+            f"INSERT INTO agents ({', '.join(values)}) VALUES ({placeholders})"
+            f" RETURNING {_AGENT_COLUMNS}",
+            *values.values(),
+        )
+    stored = _decode_agent(row)
+    await _append_event(conn, event, stored)
+    return stored
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ from agentvault_registry.storage_backends.migrations import (
 from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.sqlite_accounts import SqliteAccounts
 from agentvault_registry.storage_backends.sqlite_agents import SqliteAgents
+from agentvault_registry.storage_backends.sqlite_onboarding import SqliteOnboarding
 
 # aiosqlite logs every statement with its parameter values at DEBUG: password hashes and
 # token digests would reach the logs whenever an operator turned DEBUG on.
@@ -62,7 +63,7 @@ class SqliteOptions(Schema):
     )
 
 
-class SqliteRecords(SqliteAccounts, SqliteAgents, RecordsBackend):
+class SqliteRecords(SqliteAccounts, SqliteAgents, SqliteOnboarding, RecordsBackend):
     """Records in one SQLite file, shared safely by several processes on one machine.
 
     One connection serves this process; an asyncio lock keeps each transaction to itself, so
@@ -230,12 +231,14 @@ class SqliteRecords(SqliteAccounts, SqliteAgents, RecordsBackend):
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn
+                    await conn.execute("COMMIT")
                 except BaseException:
-                    # SQLite has already rolled back after some errors (a full disk).
+                    # SQLite has already rolled back after some errors (a full disk); a COMMIT
+                    # that fails (a deferred constraint, a busy reader) leaves the transaction
+                    # open, and the connection would refuse every later BEGIN.
                     if conn.in_transaction:
                         await conn.execute("ROLLBACK")
                     raise
-                await conn.execute("COMMIT")
 
     async def _fetch(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         async with self._locked() as conn:

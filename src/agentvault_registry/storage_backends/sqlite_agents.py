@@ -52,18 +52,8 @@ class SqliteAgents(AgentsRecords):
     """
 
     async def create_agent(self, agent: AgentRecord, event: AgentEvent) -> AgentRecord:
-        values = {name: _encode(name, getattr(agent, name)) for name in _AGENT_FIELDS}
-        values["human_readable_id_lower"] = agent.human_readable_id.lower()
         async with self._transaction() as conn:
-            with _unique_conflicts():
-                rows = await conn.execute_fetchall(
-                    f"INSERT INTO agents ({', '.join(values)})"
-                    f" VALUES ({', '.join('?' * len(values))}) RETURNING {_AGENT_COLUMNS}",
-                    tuple(values.values()),
-                )
-            stored = _decode_agent(next(iter(rows)))
-            await _append_event(conn, event, stored)
-        return stored
+            return await insert_agent(conn, agent, event)
 
     async def get_agent(self, reference: str) -> AgentRecord | None:
         column, value = reference_lookup(reference)
@@ -163,6 +153,24 @@ class SqliteAgents(AgentsRecords):
 
 
 # ------------------------------------------------------------------ helpers
+
+
+async def insert_agent(
+    conn: aiosqlite.Connection, agent: AgentRecord, event: AgentEvent
+) -> AgentRecord:
+    """Insert ``agent`` and append ``event`` on ``conn``, inside the caller's write
+    transaction; return the stored agent. A taken slug is ``Conflict``, as in ``create_agent``."""
+    values = {name: _encode(name, getattr(agent, name)) for name in _AGENT_FIELDS}
+    values["human_readable_id_lower"] = agent.human_readable_id.lower()
+    with _unique_conflicts():
+        rows = await conn.execute_fetchall(
+            f"INSERT INTO agents ({', '.join(values)})"
+            f" VALUES ({', '.join('?' * len(values))}) RETURNING {_AGENT_COLUMNS}",
+            tuple(values.values()),
+        )
+    stored = _decode_agent(next(iter(rows)))
+    await _append_event(conn, event, stored)
+    return stored
 
 
 @contextlib.contextmanager

@@ -271,7 +271,9 @@ async def test_openapi_documents_every_auth_route_with_its_security(auth_client)
         "/api/v1/auth/api-keys/{key_id}",
     } <= set(paths)
     me = paths["/api/v1/auth/me"]["get"]
-    assert me["security"] == [{"bearerAuth": []}] and "401" in me["responses"]
+    assert me["security"] == [{"bearerAuth": []}, {"apiKeyAuth": []}] and "401" in me["responses"]
+    logout = paths["/api/v1/auth/logout"]["post"]
+    assert logout["security"] == [{"bearerAuth": []}]
     login_responses = paths["/api/v1/auth/login"]["post"]["responses"]
     assert {"200", "401", "422", "429", "503"} <= set(login_responses)
     assert "security" not in paths["/api/v1/auth/login"]["post"]

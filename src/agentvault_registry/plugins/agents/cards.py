@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,10 +16,12 @@ from urllib.parse import urlsplit
 
 from agentvault_registry.a2a.derive import derive_card, extract_search_fields
 from agentvault_registry.a2a.normalize import normalize_card
-from agentvault_registry.core.errors import FetchFailed, FetchRefused
+from agentvault_registry.core.errors import BackendError, FetchFailed, FetchRefused
 from agentvault_registry.core.httpclient import SafeHttpClient
 from agentvault_registry.storage_backends.agents import AgentRecord
 from agentvault_registry.storage_backends.base import BlobBackend
+
+log = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/json"
 #: Where an agent publishes its card, per A2A; older agents use the second name.
@@ -82,6 +85,17 @@ class CardStore:
             CARD_CONTENT_TYPE,
         )
         return StoredCard(normalized.card, etag, False, list(normalized.warnings), key)
+
+    async def discard(self, agent_id: str) -> None:
+        """Delete every card document kept for ``agent_id``, an agent never created. Best
+        effort: it runs while another error is on its way to the client, which matters more
+        than an orphaned blob."""
+        try:
+            keys = [key async for key in self.blobs.list(f"agents/{agent_id}/")]
+            for key in keys:
+                await self.blobs.delete(key)
+        except BackendError as exc:
+            log.warning("could not discard the card of agent %s: %s", agent_id, exc)
 
     async def load(self, agent: AgentRecord) -> StoredCard:
         if agent.card_blob_key is not None and agent.card_hash is not None:

@@ -41,7 +41,7 @@ def printable(value: str) -> None:
         raise ValidationError("Must not contain control characters.")
 
 
-def _without_nul(value: Any) -> None:
+def without_nul(value: Any) -> None:
     """NUL cannot be stored as text by every backend; nowhere in free-form JSON either."""
     pending = [value]
     while pending:
@@ -109,12 +109,12 @@ class AgentFieldsSchema(Strict):
     capabilities = _name_list(500)
     tags = _name_list(50)
     human_readable_id = fields.String(data_key="humanReadableId", validate=[SLUG, usable_slug])
-    pricing = fields.Nested(PricingSchema, allow_none=True, validate=_without_nul)
+    pricing = fields.Nested(PricingSchema, allow_none=True, validate=without_nul)
     teg_wallet_address = fields.String(
         data_key="tegWalletAddress", allow_none=True, validate=[validate.Length(1, 128), printable]
     )
     metadata = fields.Dict(
-        keys=fields.String(validate=validate.Length(1, 100)), validate=_without_nul
+        keys=fields.String(validate=validate.Length(1, 100)), validate=without_nul
     )
     status = fields.String(validate=validate.OneOf(CLIENT_STATUSES))
 
@@ -127,7 +127,7 @@ REQUIRED_WITHOUT_CARD = {
 
 
 class CardSourceMixin(Schema):
-    card = fields.Dict(validate=_without_nul)
+    card = fields.Dict(validate=without_nul)
     # Only the scheme is checked here: the SSRF-safe client judges the rest (hosts, literal
     # addresses in any notation) and says why it refuses.
     card_url = fields.String(
@@ -213,9 +213,10 @@ class AgentSchema(Schema):
         return "stored" if agent.card_blob_key is not None else "derived"
 
 
-def agent_json(agent: Any) -> dict[str, Any]:
+def agent_json(agent: Any, warnings: list[str] | None = None) -> dict[str, Any]:
     """What :class:`AgentSchema` dumps, built directly: the hot read path (a marshmallow dump
-    cost 11% of a GET in bench/agents_api.py). A test keeps the two identical."""
+    cost 11% of a GET in bench/agents_api.py). A test keeps the two identical. ``warnings``
+    (what normalizing a newly sent card changed) are added as ``cardWarnings``."""
 
     def stamp(value: Any) -> str | None:
         return None if value is None else value.isoformat()
@@ -240,4 +241,4 @@ def agent_json(agent: Any) -> dict[str, Any]:
         "cardSource": "stored" if agent.card_blob_key is not None else "derived",
         "createdAt": stamp(agent.created_at),
         "updatedAt": stamp(agent.updated_at),
-    }
+    } | ({"cardWarnings": warnings} if warnings else {})

@@ -6,10 +6,11 @@ is written together with its event, and announced to plugins through ``agent_cha
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from agentvault_registry.core.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
-from agentvault_registry.core.identity import Identity
+from agentvault_registry.core.identity import AGENT, Identity
 from agentvault_registry.plugins.agents.cards import CardStore, StoredCard
 from agentvault_registry.plugins.agents.schemas import AgentFieldsSchema
 from agentvault_registry.storage_backends.agents import (
@@ -125,11 +126,23 @@ class AgentService:
     # ----------------------------------------------------------------- writes
 
     async def create(self, actor: Identity, fields: Mapping[str, Any]) -> Written:
+        draft = await self.draft(actor.subject, fields)
+        # The backend records the snapshot from the row it stored.
+        event = AgentEvent(CREATED, draft.agent.id, actor.subject, draft.agent.created_at, {})
+        async with self.discarding_card_on_failure(draft.agent.id):
+            created = await self.records.create_agent(draft.agent, event)
+        self.announce(CREATED, created, actor)
+        return Written(created, draft.warnings)
+
+    async def draft(self, developer_id: str, fields: Mapping[str, Any]) -> Written:
+        """A new agent of ``developer_id`` from registration ``fields``, not yet stored; its
+        card (if it brings one) is stored already, under the new agent's id."""
         fields = dict(fields)
         agent_id = str(uuid.uuid4())
         card_document = await self._card_document(fields)
         stored = await self.cards.store(agent_id, card_document) if card_document else None
-        defaults = checked_defaults(stored, fields) if stored else {}
+        async with self.discarding_card_on_failure(agent_id):
+            defaults = checked_defaults(stored, fields) if stored else {}
         now = utcnow()
         name = fields.pop("name", None) or defaults["name"]
         agent = AgentRecord(
@@ -139,7 +152,7 @@ class AgentService:
             agent_type=fields.pop("agent_type", DEFAULT_AGENT_TYPE),
             status=fields.pop("status", "active"),
             description=fields.pop("description", None) or defaults["description"],
-            developer_id=actor.subject,
+            developer_id=developer_id,
             human_readable_id=fields.pop("human_readable_id", None)
             or f"{slugify(name)}-{agent_id[:8]}",
             created_at=now,
@@ -156,11 +169,17 @@ class AgentService:
             metadata=fields.pop("metadata", {}),
             **(stored.record_fields() if stored else {}),
         )
-        # The backend records the snapshot from the row it stored.
-        event = AgentEvent(CREATED, agent.id, actor.subject, now, {})
-        created = await self.records.create_agent(agent, event)
-        self.announce(CREATED, created, actor)
-        return Written(created, stored.warnings if stored else [])
+        return Written(agent, stored.warnings if stored else [])
+
+    @contextlib.asynccontextmanager
+    async def discarding_card_on_failure(self, agent_id: str) -> AsyncIterator[None]:
+        """Remove the card stored for a new agent when its creation fails: no record will
+        ever point at it."""
+        try:
+            yield
+        except Exception:
+            await self.cards.discard(agent_id)
+            raise
 
     async def update(
         self,
@@ -254,7 +273,11 @@ class AgentService:
 
     async def _owned(self, actor: Identity, reference: str) -> AgentRecord:
         agent = await self.get(reference)
-        if agent.developer_id != actor.subject and not actor.has_role(ADMIN):
+        if actor.kind == AGENT:
+            # An agent's own key: that agent, never its siblings.
+            if agent.id != actor.subject:
+                raise Forbidden("An agent's key may change only that agent.")
+        elif agent.developer_id != actor.subject and not actor.has_role(ADMIN):
             raise Forbidden("Only the agent's developer or an admin may change it.")
         return agent
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import json
-import math
 import re
 from typing import Any
 
 from aiohttp import web
-from marshmallow import ValidationError
 
-from agentvault_registry.core.errors import BadRequest, PreconditionFailed, ValidationFailed
+from agentvault_registry.core.errors import PreconditionFailed
 from agentvault_registry.core.identity import (
     Requirement,
     current_identity,
@@ -20,8 +15,9 @@ from agentvault_registry.core.identity import (
     requires,
 )
 from agentvault_registry.core.openapi import api_doc
+from agentvault_registry.core.pagination import decode_cursor, pagination
 from agentvault_registry.core.ratelimit import rate_limit
-from agentvault_registry.core.requests import read_json
+from agentvault_registry.core.requests import read_json, read_query
 from agentvault_registry.plugins.agents import schemas
 from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE, OWNERSHIP
 from agentvault_registry.storage_backends.agents import AgentFilter, AgentRecord
@@ -29,6 +25,8 @@ from agentvault_registry.storage_backends.agents import AgentFilter, AgentRecord
 TAGS = ["agents"]
 WRITE = "agents:write"
 READ = "agents:read"
+#: An agent's own key (from onboarding): updates that one agent.
+SELF = "agents:self"
 AGENT_SCHEMA = schemas.AgentSchema()
 # Built once: a schema instance is reusable, and building one per request copies its fields.
 CREATE = schemas.AgentCreateSchema()
@@ -65,35 +63,9 @@ def public_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 def agent_response(agent: AgentRecord, *, status: int = 200, warnings: list[str] | None = None):
-    body = schemas.agent_json(agent)
-    if warnings:
-        body["cardWarnings"] = warnings
-    response = web.json_response(body, status=status)
+    response = web.json_response(schemas.agent_json(agent, warnings), status=status)
     response.headers["ETag"] = etag_of(agent)
     return response
-
-
-def _query(request: web.Request, schema: Any) -> dict[str, Any]:
-    try:
-        return schema.load(dict(request.query))
-    except ValidationError as exc:
-        raise ValidationFailed(details=exc.messages) from None
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    try:
-        created, agent_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        position = dt.datetime.fromisoformat(created), str(agent_id)
-    except (ValueError, TypeError):
-        raise BadRequest("The cursor is not one this registry gave out.") from None
-    if position[0].tzinfo is None or len(position[1]) > 64:
-        raise BadRequest("The cursor is not one this registry gave out.")
-    return position
-
-
-def _encode_cursor(position: tuple[dt.datetime, str]) -> str:
-    created, agent_id = position
-    return base64.urlsafe_b64encode(json.dumps([created.isoformat(), agent_id]).encode()).decode()
 
 
 @api_doc(
@@ -117,7 +89,7 @@ async def create_agent(request: web.Request) -> web.Response:
 
 @api_doc("List agents", tags=TAGS, query=schemas.AgentListQuerySchema)
 async def list_agents(request: web.Request) -> web.Response:
-    query = _query(request, LIST_QUERY)
+    query = read_query(request, LIST_QUERY)
     developer_id = None
     if query.get("owner") == "me":
         identity = await require_identity(request, Requirement(scope=READ))
@@ -129,7 +101,7 @@ async def list_agents(request: web.Request) -> web.Response:
         capability=query.get("capability"),
     )
     per_page = query["per_page"]
-    after = _decode_cursor(query["cursor"]) if "cursor" in query else None
+    after = decode_cursor(query["cursor"]) if "cursor" in query else None
     page = await request.app[AGENT_SERVICE].list(
         agent_filter, limit=per_page, after=after, offset=(query["page"] - 1) * per_page
     )
@@ -145,14 +117,13 @@ async def list_agents(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "agents": agents,
-            "pagination": {
-                "total": page.total,
-                "total_exact": page.total_exact,
-                "page": query["page"],
-                "per_page": per_page,
-                "pages": math.ceil(page.total / per_page),
-                "next_cursor": _encode_cursor(page.next_after) if page.next_after else None,
-            },
+            "pagination": pagination(
+                total=page.total,
+                total_exact=page.total_exact,
+                page=query["page"],
+                per_page=per_page,
+                next_after=page.next_after,
+            ),
         }
     )
 
@@ -194,7 +165,7 @@ async def _write(request: web.Request, schema: Any, *, replace: bool) -> web.Res
     errors=[403, 404, 409, 412],
     description="Send If-Match with the ETag you read: 412 when someone changed it since.",
 )
-@requires(scope=WRITE)
+@requires(scope=(WRITE, SELF))
 async def replace_agent(request: web.Request) -> web.Response:
     return await _write(request, REPLACE, replace=True)
 
@@ -206,7 +177,7 @@ async def replace_agent(request: web.Request) -> web.Response:
     response=schemas.AgentSchema,
     errors=[403, 404, 409, 412],
 )
-@requires(scope=WRITE)
+@requires(scope=(WRITE, SELF))
 async def patch_agent(request: web.Request) -> web.Response:
     return await _write(request, PATCH, replace=False)
 
@@ -262,7 +233,7 @@ async def agent_card(request: web.Request) -> web.Response:
     "Changes to agents, in order, resumable by cursor", tags=TAGS, query=schemas.ChangesQuerySchema
 )
 async def agent_changes(request: web.Request) -> web.Response:
-    query = _query(request, schemas.ChangesQuerySchema())
+    query = read_query(request, schemas.ChangesQuerySchema())
     events = await request.app[AGENT_SERVICE].changes(int(query["since"]), query["limit"])
     return web.json_response(
         {

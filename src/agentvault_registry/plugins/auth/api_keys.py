@@ -7,10 +7,12 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterable
 
 from agentvault_registry.core.errors import Forbidden, InvalidCredentials, NotFound
-from agentvault_registry.plugins.auth.scopes import scopes_for
+from agentvault_registry.plugins.auth.scopes import AGENT_KEY_SCOPES, scopes_for
 from agentvault_registry.storage_backends.accounts import ApiKeyRecord, UserRecord
+from agentvault_registry.storage_backends.agents import DELETED
 from agentvault_registry.storage_backends.base import RecordsBackend
 
 KEY_PREFIX = "avk_"
@@ -29,6 +31,30 @@ def looks_like_api_key(credential: str) -> bool:
     return credential.startswith(KEY_PREFIX)
 
 
+def _mint(
+    user_id: str,
+    name: str,
+    scopes: Iterable[str],
+    *,
+    expires_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    agent_id: str | None = None,
+) -> tuple[ApiKeyRecord, str]:
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    record = ApiKeyRecord(
+        id=str(uuid.uuid4()),
+        user_id=user_id,
+        name=name,
+        digest=digest(key),
+        prefix=key[:SHOWN_PREFIX_LENGTH],
+        scopes=tuple(sorted(set(scopes))),
+        created_at=now or dt.datetime.now(dt.UTC),
+        expires_at=expires_at,
+        agent_id=agent_id,
+    )
+    return record, key
+
+
 class ApiKeyService:
     def __init__(self, records: RecordsBackend) -> None:
         self.records = records
@@ -43,19 +69,18 @@ class ApiKeyService:
                 "An API key cannot have scopes its owner's role lacks.",
                 details={"scopes": beyond},
             )
-        key = KEY_PREFIX + secrets.token_urlsafe(32)
-        record = ApiKeyRecord(
-            id=str(uuid.uuid4()),
-            user_id=user.id,
-            name=name,
-            digest=digest(key),
-            prefix=key[:SHOWN_PREFIX_LENGTH],
-            scopes=tuple(sorted(set(scopes))),
-            created_at=dt.datetime.now(dt.UTC),
-            expires_at=expires_at,
-        )
+        record, key = _mint(user.id, name, scopes, expires_at=expires_at)
         await self.records.add_api_key(record)
         return record, key
+
+    @staticmethod
+    def agent_key(developer_id: str, agent_id: str, now: dt.datetime) -> tuple[ApiKeyRecord, str]:
+        """An agent's own key and its record, not yet stored: the caller stores it in the
+        same transaction that creates the agent. Listed and revocable among its developer's
+        keys."""
+        return _mint(
+            developer_id, f"agent {agent_id}", AGENT_KEY_SCOPES, now=now, agent_id=agent_id
+        )
 
     async def list(self, user_id: str) -> list[ApiKeyRecord]:
         return await self.records.list_api_keys(user_id)
@@ -79,6 +104,11 @@ class ApiKeyService:
         user = await self.records.get_user(record.user_id)
         if user is None or not user.is_active:
             raise InvalidCredentials("The API key is not valid.")
+        if record.agent_id is not None:
+            # An agent's key ends with the agent.
+            agent = await self.records.get_agent(record.agent_id)
+            if agent is None or agent.status == DELETED:
+                raise InvalidCredentials("The API key is not valid.")
         if record.last_used_at is None or now - record.last_used_at >= TOUCH_INTERVAL:
             await self.records.touch_api_key(record.id, now)
         return record, user

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from agentvault_registry.core.errors import InvalidCredentials
-from agentvault_registry.core.identity import Identity
+from agentvault_registry.core.identity import AGENT, Identity
 from agentvault_registry.plugins.auth.api_keys import looks_like_api_key
 from agentvault_registry.plugins.auth.appkeys import API_KEY_SERVICE, AUTH_SERVICE
-from agentvault_registry.plugins.auth.scopes import scopes_for
+from agentvault_registry.plugins.auth.scopes import AGENT_KEY_SCOPES, scopes_for
 from agentvault_registry.plugins.auth.tokens import ACCESS
 
 PLUGIN = "auth"
@@ -41,6 +41,14 @@ async def identify(app: web.Application, credential: str) -> Identity | None:
 
 async def _identify_api_key(app: web.Application, key: str) -> Identity:
     record, user = await app[API_KEY_SERVICE].authenticate(key)
+    if record.agent_id is not None:
+        return Identity(
+            kind=AGENT,
+            subject=record.agent_id,
+            plugin=PLUGIN,
+            scopes=frozenset(record.scopes) & AGENT_KEY_SCOPES,
+            claims={"key_id": record.id, "developer_id": user.id},
+        )
     return Identity(
         kind="api_key",
         subject=user.id,

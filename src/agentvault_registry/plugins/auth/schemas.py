@@ -177,6 +177,13 @@ class ApiKeySchema(Schema):
     created_at = fields.DateTime(required=True)
     expires_at = fields.DateTime(allow_none=True)
     last_used_at = fields.DateTime(allow_none=True)
+    agent_id = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Set on an agent's own key (from onboarding): it acts for"
+            " that agent only."
+        },
+    )
 
 
 class ApiKeyCreatedSchema(ApiKeySchema):

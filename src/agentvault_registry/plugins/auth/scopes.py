@@ -11,6 +11,10 @@ AGENTS_WRITE = "agents:write"
 ONBOARD_TOKENS = "onboard:tokens"
 ADMIN_SCOPE = "admin"
 ALL_SCOPES = (AGENTS_READ, AGENTS_WRITE, ONBOARD_TOKENS, ADMIN_SCOPE)
+#: What an agent's own key grants: reading and updating that one agent. No role grants it,
+#: so no developer key can carry it.
+AGENTS_SELF = "agents:self"
+AGENT_KEY_SCOPES = frozenset({AGENTS_SELF})
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     DEVELOPER: frozenset({AGENTS_READ, AGENTS_WRITE, ONBOARD_TOKENS}),

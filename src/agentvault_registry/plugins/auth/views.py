@@ -16,6 +16,8 @@ from agentvault_registry.plugins.auth.service import TokenPair
 
 TAGS = ["auth"]
 SESSION = ("user",)
+#: A developer's own credentials: a session or one of their keys, not an agent's key.
+ACCOUNT = ("user", "api_key")
 
 
 def _user(request: web.Request, user: object) -> web.Response:
@@ -99,8 +101,8 @@ async def logout(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@api_doc("The calling account", tags=TAGS, response=schemas.UserSchema)
-@requires()
+@api_doc("The calling account", tags=TAGS, response=schemas.UserSchema, errors=[403])
+@requires(kinds=ACCOUNT)
 async def me(request: web.Request) -> web.Response:
     user = await request.app[AUTH_SERVICE].user(current_identity(request).subject)
     return _user(request, user)

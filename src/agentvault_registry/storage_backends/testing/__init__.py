@@ -8,6 +8,7 @@ from .accounts import AccountsConformance
 from .agents import AgentsConformance
 from .blobs import BlobsConformance
 from .cache import CacheConformance
+from .onboarding import OnboardingConformance
 from .records import RecordsConformance
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "AgentsConformance",
     "BlobsConformance",
     "CacheConformance",
+    "OnboardingConformance",
     "RecordsConformance",
 ]

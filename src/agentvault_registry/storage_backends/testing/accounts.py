@@ -26,6 +26,7 @@ from .accounts_data import (
     make_refresh_token,
     make_user,
 )
+from .agents import created_event, make_agent
 
 
 #: Microseconds included: timestamps must come back exactly as stored.
@@ -441,6 +442,23 @@ class AccountsConformance(TwoUsers):
         found = await records.find_api_key(key.digest)
         assert found is not None
         assert found.last_used_at == SOON
+
+    async def test_api_key_of_an_agent_round_trips_its_agent_id(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        agent = make_agent(1, alice.id)
+        await records.create_agent(agent, created_event(agent))
+        key = make_api_key("key-1", alice.id, agent_id=agent.id)
+        await records.add_api_key(key)
+        assert await records.find_api_key(key.digest) == key
+        assert await records.list_api_keys(alice.id) == [key]
+
+    async def test_api_key_of_an_unknown_agent_conflicts(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        with pytest.raises(Conflict):
+            await records.add_api_key(make_api_key("key-1", alice.id, agent_id="no-such-agent"))
+        assert await records.list_api_keys(alice.id) == []
 
     @pytest.mark.parametrize(
         "scopes", [(), ("agents:read",), ("agents:read", "agents:write")], ids=["0", "1", "2"]
