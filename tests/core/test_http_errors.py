@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from aiohttp import web
 from marshmallow import Schema, fields, validate
 
@@ -221,6 +222,21 @@ async def test_non_finite_numbers_are_refused(aiohttp_client, make_app):
     )
     body = await assert_error(response, 400, "malformed_json")
     assert "NaN" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("number", "said"),
+    [(b"1e400", "out of range"), (b"-1e400", "out of range"), (b"9" * 5000, "too long")],
+)
+async def test_numbers_no_backend_can_keep_are_refused(aiohttp_client, make_app, number, said):
+    client = await echo_client(aiohttp_client, make_app)
+    response = await client.post(
+        "/api/v1/test/echo",
+        data=b'{"name": "a", "count": ' + number + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    body = await assert_error(response, 400, "malformed_json")
+    assert said in body["message"]
 
 
 async def test_a_plugin_reading_malformed_json_itself_still_gets_400(aiohttp_client, make_app):

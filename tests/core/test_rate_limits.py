@@ -15,7 +15,7 @@ from aiohttp import web
 from agentvault_registry import Conflict, InvalidCredentials, hookimpl
 from agentvault_registry.core.appkeys import RATE_LIMITER
 from agentvault_registry.core.errors import BackendError, ConfigError, RateLimited
-from agentvault_registry.core.identity import Identity
+from agentvault_registry.core.identity import Identity, requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.ratelimit import LOCAL, RateLimit, RateLimiter, rate_limit
 from agentvault_registry.core.ratelimit.limiter import LocalCounters
@@ -318,6 +318,53 @@ class UndeclaredRoute:
     @hookimpl
     def register_routes(self, settings):
         return [web.get("/test/undeclared", rate_limit("test.nobody")(free))]
+
+
+class CallerOnlyRoutes:
+    """``test.limited`` per caller only: one route behind ``@requires``, one not."""
+
+    def __init__(self, guarded: bool) -> None:
+        self.guarded = guarded
+
+    @hookimpl
+    def register_rate_limits(self):
+        return [RateLimit("test.limited", f"{LIMIT}/day")]
+
+    @hookimpl
+    def register_routes(self, settings):
+        view = rate_limit("test.limited", per_ip=False)(free)
+        return [web.get("/test/caller-only", requires()(view) if self.guarded else view)]
+
+    @hookimpl
+    def identity_from_request(self, request):
+        user = request.headers.get("X-Test-User")
+        kind = request.headers.get("X-Test-Kind", "user")
+        return None if user is None else Identity(kind=kind, subject=user, plugin="test")
+
+
+async def test_a_per_caller_limit_ignores_the_ip_and_joins_an_accounts_credentials(
+    aiohttp_client, make_app
+):
+    client = await aiohttp_client(make_app(plugins=[("caller_only", CallerOnlyRoutes(True))]))
+    # Many callers on one address do not share an allowance...
+    for user in ("alice", "bob", "carol", "dave"):
+        response = await client.get("/test/caller-only", headers={"X-Test-User": user})
+        assert response.status == 200
+    # ...while one account's session and API keys do.
+    alice_key = {"X-Test-User": "alice", "X-Test-Kind": "api_key"}
+    assert (await client.get("/test/caller-only", headers=alice_key)).status == 200
+    assert (await client.get("/test/caller-only", headers={"X-Test-User": "alice"})).status == 200
+    assert (await client.get("/test/caller-only", headers=alice_key)).status == 429
+    # An agent whose id happened to equal an account's would still count on its own.
+    agent = {"X-Test-User": "alice", "X-Test-Kind": "agent"}
+    assert (await client.get("/test/caller-only", headers=agent)).status == 200
+
+
+def test_a_per_caller_limit_on_an_open_route_stops_app_creation(make_app):
+    with pytest.raises(ConfigError) as caught:
+        make_app(plugins=[("caller_only", CallerOnlyRoutes(False))])
+    [problem] = caught.value.problems
+    assert "GET /test/caller-only is limited per caller only" in problem
 
 
 def test_a_route_limited_by_an_undeclared_name_stops_app_creation(make_app):

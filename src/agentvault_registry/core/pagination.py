@@ -6,12 +6,14 @@ import base64
 import datetime as dt
 import json
 import math
+import re
 from typing import Any
 
 from marshmallow import Schema, fields
 
 from agentvault_registry.core.errors import BadRequest
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 #: A keyset position: the last item's creation time and id.
 Position = tuple[dt.datetime, str]
 
@@ -22,15 +24,18 @@ def encode_cursor(position: Position) -> str:
 
 
 def decode_cursor(cursor: str) -> Position:
-    """The position a cursor of :func:`encode_cursor` names; 400 for anything else."""
+    """The position a cursor of :func:`encode_cursor` names; 400 for anything else. Lists are
+    keyed on UUIDs, and a position is re-checked down to what every backend can compare (a
+    UTC instant within the calendar, an id of hex digits)."""
     try:
         created, item_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        position = dt.datetime.fromisoformat(created), str(item_id)
-    except (ValueError, TypeError):
+        instant = dt.datetime.fromisoformat(created)
+        if instant.tzinfo is None or not isinstance(item_id, str) or not _UUID.match(item_id):
+            raise ValueError("not a position")
+        # Shifting to UTC can leave the calendar (year 1 at +05:00).
+        return instant.astimezone(dt.UTC), item_id
+    except (ValueError, TypeError, OverflowError):
         raise BadRequest("The cursor is not one this registry gave out.") from None
-    if position[0].tzinfo is None or len(position[1]) > 64:
-        raise BadRequest("The cursor is not one this registry gave out.")
-    return position
 
 
 def pagination(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from aiohttp import web
@@ -72,10 +73,19 @@ def _refuse_constant(name: str) -> None:
     raise MalformedJSON(f"The request body is not valid JSON: {name} is not a JSON number.")
 
 
+def _finite_float(text: str) -> float:
+    # 1e400 is valid JSON but parses to infinity, which no backend stores as JSON.
+    value = float(text)
+    if not math.isfinite(value):
+        raise MalformedJSON(f"The request body is not valid JSON: {text} is out of range.")
+    return value
+
+
 def parse_json(body: bytes) -> Any:
-    """Strict JSON: no NaN/Infinity, bounded nesting, errors with their position."""
+    """Strict JSON: no NaN/Infinity (spelled out or overflowing), no integers beyond Python's
+    digit limit, bounded nesting, errors with their position."""
     try:
-        return json.loads(body, parse_constant=_refuse_constant)
+        return json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
         raise MalformedJSON("The request body is not valid UTF-8.") from None
     except json.JSONDecodeError as exc:
@@ -83,6 +93,9 @@ def parse_json(body: bytes) -> Any:
             f"The request body is not valid JSON: {exc.msg}.",
             details={"line": exc.lineno, "column": exc.colno},
         ) from None
+    except ValueError:
+        # int() refuses numbers of more than sys.get_int_max_str_digits() digits.
+        raise MalformedJSON("The request body is not valid JSON: a number is too long.") from None
     except RecursionError:
         raise MalformedJSON("The request body is nested too deeply.") from None
 

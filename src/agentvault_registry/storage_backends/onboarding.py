@@ -60,7 +60,8 @@ class BootstrapTokenRecord:
 @dataclass(frozen=True)
 class BootstrapTokenPage:
     tokens: list[BootstrapTokenRecord]
-    #: All of the creator's tokens (they are few: expired ones are purged).
+    #: All of the creator's tokens: counted exactly, since there is one per agent onboarded
+    #: plus the few not yet used (expired ones are purged).
     total: int
     #: Keyset position of the last token, for the next page; None on the last page.
     next_after: tuple[dt.datetime, str] | None

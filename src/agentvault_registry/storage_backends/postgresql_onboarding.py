@@ -107,7 +107,9 @@ class PostgresOnboarding(OnboardingRecords):
     async def revoke_bootstrap_token(
         self, token_id: str, now: dt.datetime
     ) -> BootstrapTokenRecord | None:
-        async with self.connection() as conn, conn.transaction():
+        # The conditional UPDATE relies on READ COMMITTED re-checking its WHERE after a
+        # concurrent writer commits; under a stricter server default, losers would fail.
+        async with self.connection() as conn, conn.transaction(isolation="read_committed"):
             await conn.execute(
                 "UPDATE bootstrap_tokens SET revoked_at = $2 WHERE id = $1"
                 " AND NOT consumed AND revoked_at IS NULL",
@@ -127,7 +129,9 @@ class PostgresOnboarding(OnboardingRecords):
         event: AgentEvent,
         api_key: ApiKeyRecord,
     ) -> AgentRecord:
-        async with self.connection() as conn, conn.transaction():
+        # The conditional UPDATE relies on READ COMMITTED re-checking its WHERE after a
+        # concurrent writer commits; under a stricter server default, losers would fail.
+        async with self.connection() as conn, conn.transaction(isolation="read_committed"):
             # First, so that racing redemptions queue on the token's row lock, not on the
             # event lock insert_agent takes, and the losers insert nothing.
             token_id = await conn.fetchval(
@@ -152,11 +156,12 @@ class PostgresOnboarding(OnboardingRecords):
 
     async def purge_bootstrap_tokens(self, expired_before: dt.datetime) -> int:
         async with self.connection() as conn:
-            rows = await conn.fetch(
-                "DELETE FROM bootstrap_tokens WHERE NOT consumed AND expires_at < $1 RETURNING 1",
+            status = await conn.execute(
+                "DELETE FROM bootstrap_tokens WHERE NOT consumed AND expires_at < $1",
                 _aware(expired_before),
             )
-        return len(rows)
+        # The command tag, "DELETE <count>": no row travels back.
+        return int(status.rsplit(" ", 1)[1])
 
 
 # ------------------------------------------------------------------ helpers

@@ -52,6 +52,13 @@ async def test_an_agent_registers_itself_and_gets_its_own_credentials(onboarding
     body = await response.json()
     agent, credentials = body["agent"], body["credentials"]
     assert response.headers["Location"] == f"/api/v1/agents/{agent['id']}"
+    # The ETag lets the agent update itself with If-Match straight away.
+    patched = await client.patch(
+        f"/api/v1/agents/{agent['id']}",
+        json={"tags": ["fresh"]},
+        headers={"X-API-Key": body["credentials"]["api_key"], "If-Match": response.headers["ETag"]},
+    )
+    assert patched.status == 200, await patched.text()
     assert agent["name"] == "Card Agent"
     assert agent["cardSource"] == "stored"
     assert agent["developerId"] == await whoami(client, headers)
@@ -84,6 +91,27 @@ async def test_the_token_may_come_in_the_body(onboarding_client):
         REGISTER, json=REGISTRATION | {"bootstrap_token": token["bootstrap_token"]}
     )
     assert response.status == 201, await response.text()
+
+
+async def test_a_null_body_token_beside_the_header_is_no_token(onboarding_client):
+    client = onboarding_client
+    token = await mint(client, await developer(client, "ada"))
+    response = await client.post(
+        REGISTER,
+        json=REGISTRATION | {"bootstrap_token": None},
+        headers={"Bootstrap-Token": token["bootstrap_token"]},
+    )
+    assert response.status == 201, await response.text()
+
+
+async def test_a_token_with_anything_after_it_is_malformed(onboarding_client):
+    client = onboarding_client
+    token = await mint(client, await developer(client, "ada"))
+    response = await client.post(
+        REGISTER, json=REGISTRATION | {"bootstrap_token": token["bootstrap_token"] + "\n"}
+    )
+    assert response.status == 401
+    assert (await response.json())["details"]["reason"] == "malformed"
 
 
 async def test_a_header_and_a_body_token_that_differ_are_400(onboarding_client):

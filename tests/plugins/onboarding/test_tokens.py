@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
+import json
 
 import pytest
 from onboarding_helpers import (
@@ -89,6 +91,7 @@ async def test_minting_needs_credentials_with_the_onboarding_scope(onboarding_cl
     [
         ({"expires_in": 3601}, "expires_in"),
         ({"expires_in": 5}, "expires_in"),
+        ({"expires_in": 10**20}, "expires_in"),
         ({"expires_in": "60"}, "expires_in"),
         ({"expires_in": 60.5}, "expires_in"),
         ({"expires_in": True}, "expires_in"),
@@ -149,9 +152,15 @@ async def test_the_sixth_and_seventh_token_in_a_minute_are_rate_limited(
     del overrides["rate_limits"]["bootstrap.request"]
     client = await aiohttp_client(make_app(overrides))
     headers = await developer(client, "ada")
+    created = await client.post(
+        "/api/v1/auth/api-keys", json={"name": "ci", "scopes": ["onboard:tokens"]}, headers=headers
+    )
+    api_key = {"X-API-Key": (await created.json())["key"]}
+    # Per developer, whichever credential they use: a session and a key share the allowance.
     statuses = []
-    for _ in range(7):
-        response = await client.post(REQUEST, json={}, headers=headers)
+    for number in range(7):
+        credentials = headers if number % 2 else api_key
+        response = await client.post(REQUEST, json={}, headers=credentials)
         statuses.append(response.status)
         if response.status == 429:
             assert int(response.headers["Retry-After"]) >= 1
@@ -159,6 +168,9 @@ async def test_the_sixth_and_seventh_token_in_a_minute_are_rate_limited(
     assert statuses == [201] * 5 + [429, 429]
     listed = await (await client.get(TOKENS, headers=headers)).json()
     assert listed["pagination"]["total"] == 5
+    # Another developer on the same address is not held back.
+    other = await developer(client, "bob")
+    assert (await client.post(REQUEST, json={}, headers=other)).status == 201
 
 
 async def test_the_list_pages_newest_first_by_cursor_and_by_page(onboarding_client):
@@ -198,9 +210,25 @@ async def test_bad_list_queries_are_422(onboarding_client, query):
     assert response.status == 422
 
 
-async def test_a_forged_cursor_is_400(onboarding_client):
+def cursor_of(created: str, item_id: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps([created, item_id]).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "bm9wZQ",
+        cursor_of("0001-01-01T00:00:00+05:00", "00000000-0000-0000-0000-000000000000"),
+        cursor_of("9999-12-31T23:00:00-05:00", "00000000-0000-0000-0000-000000000000"),
+        cursor_of("2026-01-01T00:00:00", "00000000-0000-0000-0000-000000000000"),
+        cursor_of("2026-01-01T00:00:00+00:00", "\ud800"),
+        cursor_of("2026-01-01T00:00:00+00:00", "\u0000"),
+        cursor_of("2026-01-01T00:00:00+00:00", 7),
+    ],
+)
+async def test_a_forged_cursor_is_400(onboarding_client, cursor):
     headers = await developer(onboarding_client, "ada")
-    response = await onboarding_client.get(TOKENS, params={"cursor": "bm9wZQ"}, headers=headers)
+    response = await onboarding_client.get(TOKENS, params={"cursor": cursor}, headers=headers)
     assert response.status == 400
 
 

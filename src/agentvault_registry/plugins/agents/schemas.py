@@ -207,6 +207,11 @@ class AgentSchema(Schema):
     cardSource = fields.Method("_card_source")
     createdAt = fields.DateTime(attribute="created_at")
     updatedAt = fields.DateTime(attribute="updated_at")
+    cardWarnings = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={"description": "In write responses: what upgrading the sent card changed."},
+    )
 
     def _card_source(self, agent: Any) -> str:
         """``stored`` when the developer gave a card, ``derived`` when the registry makes one."""

@@ -23,6 +23,7 @@ from agentvault_registry.core.errors import (
 from agentvault_registry.core.identity import AGENT, Identity
 from agentvault_registry.plugins.agents.cards import CardStore, StoredCard
 from agentvault_registry.plugins.agents.schemas import AgentFieldsSchema
+from agentvault_registry.plugins.auth.scopes import ADMIN
 from agentvault_registry.storage_backends.agents import (
     DELETED,
     DID_PREFIX,
@@ -36,7 +37,6 @@ from agentvault_registry.storage_backends.base import RecordsBackend
 CREATED = "created"
 UPDATED = "updated"
 DELETED_EVENT = "deleted"
-ADMIN = "admin"
 DEFAULT_AGENT_TYPE = "a2a"
 #: Longer than any id, DID or slug: not worth a query.
 MAX_REFERENCE = 200
@@ -140,8 +140,8 @@ class AgentService:
         fields = dict(fields)
         agent_id = str(uuid.uuid4())
         card_document = await self._card_document(fields)
-        stored = await self.cards.store(agent_id, card_document) if card_document else None
         async with self.discarding_card_on_failure(agent_id):
+            stored = await self.cards.store(agent_id, card_document) if card_document else None
             defaults = checked_defaults(stored, fields) if stored else {}
         now = utcnow()
         name = fields.pop("name", None) or defaults["name"]

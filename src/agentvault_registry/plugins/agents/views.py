@@ -20,13 +20,14 @@ from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import read_json, read_query
 from agentvault_registry.plugins.agents import schemas
 from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE, OWNERSHIP
+from agentvault_registry.plugins.auth.scopes import AGENTS_READ, AGENTS_SELF, AGENTS_WRITE
 from agentvault_registry.storage_backends.agents import AgentFilter, AgentRecord
 
 TAGS = ["agents"]
-WRITE = "agents:write"
-READ = "agents:read"
+WRITE = AGENTS_WRITE
+READ = AGENTS_READ
 #: An agent's own key (from onboarding): updates that one agent.
-SELF = "agents:self"
+SELF = AGENTS_SELF
 AGENT_SCHEMA = schemas.AgentSchema()
 # Built once: a schema instance is reusable, and building one per request copies its fields.
 CREATE = schemas.AgentCreateSchema()
@@ -87,7 +88,7 @@ async def create_agent(request: web.Request) -> web.Response:
     return response
 
 
-@api_doc("List agents", tags=TAGS, query=schemas.AgentListQuerySchema)
+@api_doc("List agents", tags=TAGS, query=schemas.AgentListQuerySchema, errors=[400, 422])
 async def list_agents(request: web.Request) -> web.Response:
     query = read_query(request, LIST_QUERY)
     developer_id = None

@@ -1,4 +1,6 @@
-"""Roles, and the scopes each role grants; an API key never exceeds its owner's role."""
+"""Roles, and the scopes each role grants. A developer's API key never exceeds its owner's
+role; an agent's own key (from onboarding) carries only :data:`AGENTS_SELF`, which no role
+grants."""
 
 from __future__ import annotations
 

@@ -21,6 +21,8 @@ from agentvault_registry.storage_backends.agents import DID_PREFIX
 METADATA_LIMIT = 4096
 #: A token's lifetime may be no shorter: an agent needs a moment to use it.
 MIN_TOKEN_TTL = 10
+#: No configuration allows a longer lifetime.
+MAX_TOKEN_TTL = 7 * 86_400
 
 
 def _small_json(value: dict[str, Any]) -> None:
@@ -41,7 +43,7 @@ class BootstrapTokenRequestSchema(Strict):
     )
     expires_in = fields.Integer(
         strict=True,
-        validate=validate.Range(min=MIN_TOKEN_TTL),
+        validate=validate.Range(MIN_TOKEN_TTL, MAX_TOKEN_TTL),
         metadata={"description": "Seconds until the token expires; at most the configured max."},
     )
 
@@ -50,7 +52,7 @@ class SelfRegistrationSchema(AgentCreateSchema):
     """The agent registration of ``POST /agents``, plus the token when it is not sent in the
     ``Bootstrap-Token`` header."""
 
-    bootstrap_token = fields.String(validate=validate.Length(max=200))
+    bootstrap_token = fields.String(allow_none=True, validate=validate.Length(max=200))
 
 
 class BootstrapTokenListQuerySchema(Strict):
@@ -116,7 +118,7 @@ class OnboardingOptions(Strict):
     token_ttl = fields.Integer(load_default=300, validate=validate.Range(MIN_TOKEN_TTL, 86_400))
     #: The longest lifetime a request may ask for.
     max_token_ttl = fields.Integer(
-        load_default=3600, validate=validate.Range(MIN_TOKEN_TTL, 7 * 86_400)
+        load_default=3600, validate=validate.Range(MIN_TOKEN_TTL, MAX_TOKEN_TTL)
     )
     #: Seconds between purges of expired tokens.
     purge_interval = fields.Integer(load_default=300, validate=validate.Range(1, 86_400))

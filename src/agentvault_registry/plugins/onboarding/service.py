@@ -10,7 +10,6 @@ records the agent's own API key in one transaction (see
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import re
 import secrets
 import string
@@ -29,6 +28,7 @@ from agentvault_registry.core.errors import (
 from agentvault_registry.core.identity import AGENT, Identity
 from agentvault_registry.plugins.agents.service import CREATED, AgentService
 from agentvault_registry.plugins.auth.api_keys import ApiKeyService, digest
+from agentvault_registry.plugins.auth.scopes import ADMIN
 from agentvault_registry.storage_backends.agents import AgentEvent, AgentRecord
 from agentvault_registry.storage_backends.base import RecordsBackend
 from agentvault_registry.storage_backends.onboarding import (
@@ -43,8 +43,7 @@ from agentvault_registry.storage_backends.onboarding import (
 TOKEN_PREFIX = "BST_"
 TOKEN_ALPHABET = string.ascii_letters + string.digits
 TOKEN_LENGTH = 32
-TOKEN_FORMAT = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9]{{{TOKEN_LENGTH}}}$")
-ADMIN = "admin"
+TOKEN_FORMAT = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9]{{{TOKEN_LENGTH}}}")
 PLUGIN = "onboarding"
 #: Statuses a token shows in its creator's list.
 ACTIVE = "active"
@@ -197,13 +196,13 @@ class OnboardingService:
     async def redeemable(self, presented: str) -> BootstrapTokenRecord:
         """The token, if it can be redeemed now: 401 when it is malformed, unknown, expired,
         revoked or its creator's account is closed; 409 when it was used."""
-        if not TOKEN_FORMAT.match(presented):
+        if not TOKEN_FORMAT.fullmatch(presented):
             raise InvalidCredentials(
                 "The bootstrap token is not valid.", details={"reason": "malformed"}
             )
-        computed = digest(presented)
-        token = await self.records.find_bootstrap_token(computed)
-        if token is None or not hmac.compare_digest(token.digest, computed):
+        # Found by its digest: the lookup compares digests, never the secret itself.
+        token = await self.records.find_bootstrap_token(digest(presented))
+        if token is None:
             raise refused("unknown")
         reason = token.refusal(self.clock())
         if reason is not None:

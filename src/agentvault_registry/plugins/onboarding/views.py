@@ -21,13 +21,14 @@ from agentvault_registry.core.pagination import decode_cursor, pagination
 from agentvault_registry.core.ratelimit import client_ip, rate_limit
 from agentvault_registry.core.requests import as_details, read_json, read_query
 from agentvault_registry.plugins.agents.schemas import agent_json
+from agentvault_registry.plugins.agents.views import etag_of
+from agentvault_registry.plugins.auth.scopes import ONBOARD_TOKENS
 from agentvault_registry.plugins.onboarding import schemas
 from agentvault_registry.plugins.onboarding.appkeys import ONBOARDING_SERVICE
 from agentvault_registry.plugins.onboarding.service import token_status
 from agentvault_registry.storage_backends.onboarding import BootstrapTokenRecord
 
 TAGS = ["onboarding"]
-ONBOARD_TOKENS = "onboard:tokens"
 TOKEN_HEADER = "Bootstrap-Token"
 #: Failed redemptions (bad tokens) per client IP: guessing gets nowhere, but it gets nowhere
 #: slowly. Counted only on failure, so concurrent registrations never trip it.
@@ -49,7 +50,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
     description="Only developers with a verified email. The token is shown once.",
 )
 @requires(scope=ONBOARD_TOKENS)
-@rate_limit("bootstrap.request")
+@rate_limit("bootstrap.request", per_ip=False)
 async def request_token(request: web.Request) -> web.Response:
     body = await read_json(request, TOKEN_REQUEST)
     issued = await request.app[ONBOARDING_SERVICE].issue(current_identity(request), **body)
@@ -74,7 +75,9 @@ async def request_token(request: web.Request) -> web.Response:
     description=(
         "The body is an agent registration as for `POST /agents`. The token is consumed only "
         "when the agent is created: a 422 leaves it usable. 401: unknown, malformed, expired "
-        "or revoked token; 409: already used. The API key in `credentials` is shown once."
+        "or revoked token; 409: already used (`bootstrap_token_consumed`), or the "
+        "`humanReadableId` is taken (`conflict`; the token stays usable). The API key in "
+        "`credentials` is shown once."
     ),
 )
 async def register(request: web.Request) -> web.Response:
@@ -105,6 +108,7 @@ async def register(request: web.Request) -> web.Response:
         status=201,
         headers={
             "Location": f"/api/v1/agents/{registered.agent.id}",
+            "ETag": etag_of(registered.agent),
             "Cache-Control": "no-store",
         },
     )
@@ -147,7 +151,7 @@ def token_json(token: BootstrapTokenRecord, now: Any) -> dict[str, Any]:
     tags=TAGS,
     query=schemas.BootstrapTokenListQuerySchema,
     response=schemas.BootstrapTokenListSchema,
-    errors=[403],
+    errors=[400, 403, 422],
 )
 @requires(scope=ONBOARD_TOKENS)
 async def list_tokens(request: web.Request) -> web.Response:
