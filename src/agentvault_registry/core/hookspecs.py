@@ -134,10 +134,12 @@ def register_periodic_tasks(settings: Settings) -> Any:
     the app is up (purging expired records, refreshing peers).
 
     Each names the task (dotted lowercase words), its interval in seconds, an async callable
-    taking the app, and whether it is ``exclusive``: run by one process per round across all
-    processes sharing the cache backend (the default), or by every process. Tasks start after
-    every plugin's ``startup`` and stop before ``shutdown``; a failing round is logged and the
-    next runs on time. A malformed declaration or a name two plugins declare stops startup.
+    taking the app, and whether it is ``exclusive``: run by one process per round (rounds are
+    aligned to the clock) across all processes sharing the cache backend (the default), or by
+    every process. Tasks start after every plugin's ``startup`` and stop before ``shutdown``;
+    a failing round is logged and the next runs on time. A round may overlap the next one in
+    another process when it runs longer than the interval: make tasks idempotent. A
+    malformed declaration or a name two plugins declare stops startup.
     """
 
 

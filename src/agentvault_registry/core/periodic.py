@@ -1,18 +1,19 @@
 """Work plugins repeat on a schedule (purging expired records), declared through
 ``register_periodic_tasks``.
 
-Several processes serve one registry. An *exclusive* task runs in one of them per round: each
-round, every process tries to take a lease in the shared cache, and only the one that gets it
-runs the task. The lease lasts a little less than a round, so the next round is open to all
-and a dead process's rounds are taken over within one interval.
+Time is cut into rounds of one interval, counted from the Unix epoch, so every process agrees
+on which round it is. Several processes serve one registry: an *exclusive* task runs in one of
+them per round, the one that first takes that round's lease in the shared cache. A process
+that dies simply stops taking leases; the next round goes to another. A round that runs longer
+than the interval may overlap the next round in another process, so tasks must be idempotent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -28,9 +29,8 @@ from agentvault_registry.core.plugins import results_by_plugin
 
 log = logging.getLogger(__name__)
 
-#: How much of a round the winner's lease lasts: short of the next round, so that round is
-#: taken afresh even when the processes' clocks and timers drift a little.
-LEASE_FRACTION = 0.9
+#: A round's lease outlives the round, so a process whose clock lags cannot take it again.
+LEASE_ROUNDS = 2
 # Names become part of cache keys: no ':' or spaces.
 _NAME = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 
@@ -54,36 +54,58 @@ def collect_periodic_tasks(settings: Settings, pm: pluggy.PluginManager) -> list
     """Every task the loaded plugins declare; ``PluginError`` for a malformed declaration or
     a name two plugins declare."""
     tasks: dict[str, PeriodicTask] = {}
+    owners: dict[str, str] = {}
     for plugin, declared in results_by_plugin(pm.hook.register_periodic_tasks, settings=settings):
         for task in declared or ():
             if not isinstance(task, PeriodicTask):
                 raise PluginError(f"plugin {plugin!r} declared {task!r}, not a PeriodicTask")
-            if not _NAME.match(task.name):
+            if not isinstance(task.name, str) or not _NAME.match(task.name):
                 raise PluginError(
                     f"plugin {plugin!r}: periodic task name {task.name!r} must be dotted"
                     " lowercase words"
                 )
-            if not task.interval > 0:
+            interval = task.interval
+            if isinstance(interval, bool) or not isinstance(interval, int | float):
                 raise PluginError(
                     f"plugin {plugin!r}: periodic task {task.name!r} needs a positive interval"
+                    f" in seconds, not {interval!r}"
+                )
+            if not interval > 0:
+                raise PluginError(
+                    f"plugin {plugin!r}: periodic task {task.name!r} needs a positive interval"
+                )
+            if not callable(task.run):
+                raise PluginError(
+                    f"plugin {plugin!r}: periodic task {task.name!r} needs a callable to run"
                 )
             if task.name in tasks:
                 raise PluginError(
                     f"plugin {plugin!r}: periodic task {task.name!r} is declared twice"
+                    f" (plugin {owners[task.name]!r} declared it first)"
                 )
             tasks[task.name] = task
+            owners[task.name] = plugin
     return list(tasks.values())
 
 
-async def run_round(app: web.Application, task: PeriodicTask, lease_holder: str) -> bool:
-    """Run one round of ``task`` unless another process holds this round's lease; whether
-    this process ran it (a round that failed still ran, and was logged)."""
+def current_round(task: PeriodicTask, now: float | None = None) -> int:
+    """The number of the round ``now`` (Unix time) falls in."""
+    return int((time.time() if now is None else now) // task.interval)
+
+
+async def run_round(
+    app: web.Application, task: PeriodicTask, lease_holder: str, *, number: int | None = None
+) -> bool:
+    """Run round ``number`` (by default the current one) of ``task`` unless another process
+    took its lease; whether this process ran it (a round that failed still ran, and was
+    logged)."""
     if task.exclusive:
+        number = current_round(task) if number is None else number
         try:
             won = await app[STORAGE].cache.add(
-                f"periodic:{task.name}",
+                f"periodic:{task.name}:{number}",
                 lease_holder.encode(),
-                ttl=task.interval * LEASE_FRACTION,
+                ttl=task.interval * LEASE_ROUNDS,
             )
         except BackendError as exc:
             # Without the cache no process can know it is the only one; the work waits.
@@ -99,11 +121,15 @@ async def run_round(app: web.Application, task: PeriodicTask, lease_holder: str)
 
 
 async def _repeat(app: web.Application, task: PeriodicTask, lease_holder: str) -> None:
-    # Processes started together spread their first rounds over one interval.
-    await asyncio.sleep(random.uniform(0, task.interval))
     while True:
-        await run_round(app, task, lease_holder)
-        await asyncio.sleep(task.interval)
+        # Wake at the next round's start; a round that overran skips the rounds it missed.
+        number = current_round(task) + 1
+        await asyncio.sleep(max(0.0, number * task.interval - time.time()))
+        try:
+            await run_round(app, task, lease_holder, number=number)
+        except Exception:
+            # Whatever the cache raised, the schedule goes on.
+            log.exception("periodic task %s: round %d failed", task.name, number)
 
 
 async def periodic_tasks_context(app: web.Application) -> AsyncIterator[None]:
