@@ -52,6 +52,16 @@ def make_settings(tmp_path):
     return make
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def records_overrides(request) -> dict:
+    """The ``storage`` overrides of a test run on each records backend: SQLite, and
+    PostgreSQL (a fresh database) when configured."""
+    if request.param == "sqlite":
+        return {}
+    dsn = request.getfixturevalue("fresh_postgres_dsn")
+    return {"records": {"backend": "postgresql", "dsn": dsn}}
+
+
 @pytest.fixture
 def make_app(make_settings):
     def make(overrides: dict | None = None, *, plugins=()) -> web.Application:

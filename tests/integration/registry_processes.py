@@ -34,6 +34,21 @@ class RegistryProcess:
         self.log.close()
 
 
+def production_env(dsn: str, redis_url: str, key_prefix: str, workdir: Path) -> dict[str, str]:
+    """A production registry on one PostgreSQL and one Redis, blobs under ``workdir``."""
+    return {
+        "AVREG_MODE": "production",
+        "AVREG_SERVER__PUBLIC_URL": "https://registry.example.org",
+        "AVREG_SECURITY__JWT_SECRET": "p" * 48,
+        "AVREG_STORAGE__RECORDS__BACKEND": "postgresql",
+        "AVREG_STORAGE__RECORDS__DSN": dsn,
+        "AVREG_STORAGE__CACHE__BACKEND": "redis",
+        "AVREG_STORAGE__CACHE__URL": redis_url,
+        "AVREG_STORAGE__CACHE__KEY_PREFIX": key_prefix,
+        "AVREG_STORAGE__BLOBS__ROOT": str(workdir / "blobs"),
+    }
+
+
 def start_registry(workdir: Path, name: str, env: Mapping[str, str]) -> RegistryProcess:
     """Start ``serve`` on a free port with ``env`` (AVREG_* settings) and nothing inherited."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AVREG_")}

@@ -16,7 +16,7 @@ import sys
 
 import aiohttp
 import pytest
-from registry_processes import running_registries
+from registry_processes import production_env, running_registries
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -33,15 +33,7 @@ REGISTRATION = {
 
 def registry_env(dsn, redis_url, key_prefix, workdir):
     return {
-        "AVREG_MODE": "production",
-        "AVREG_SERVER__PUBLIC_URL": "https://registry.example.org",
-        "AVREG_SECURITY__JWT_SECRET": "p" * 48,
-        "AVREG_STORAGE__RECORDS__BACKEND": "postgresql",
-        "AVREG_STORAGE__RECORDS__DSN": dsn,
-        "AVREG_STORAGE__CACHE__BACKEND": "redis",
-        "AVREG_STORAGE__CACHE__URL": redis_url,
-        "AVREG_STORAGE__CACHE__KEY_PREFIX": key_prefix,
-        "AVREG_STORAGE__BLOBS__ROOT": str(workdir / "blobs"),
+        **production_env(dsn, redis_url, key_prefix, workdir),
         "AVREG_PLUGINS__AUTH__BCRYPT_COST": "4",
         # 20 tokens from one admin and one address; the declared 5/minute would stop at 5.
         "AVREG_RATE_LIMITS__BOOTSTRAP__REQUEST": "1000/minute",

@@ -5,27 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from registry_processes import start_registry, wait_ready
+from registry_processes import production_env, start_registry, wait_ready
 
 from agentvault_registry.storage_backends.postgresql import MIGRATION_LOCK_KEY
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 MIGRATION_LOG = "applied migration"
-
-
-def registry_env(dsn, redis_url, key_prefix, workdir):
-    return {
-        "AVREG_MODE": "production",
-        "AVREG_SERVER__PUBLIC_URL": "https://registry.example.org",
-        "AVREG_SECURITY__JWT_SECRET": "p" * 48,
-        "AVREG_STORAGE__RECORDS__BACKEND": "postgresql",
-        "AVREG_STORAGE__RECORDS__DSN": dsn,
-        "AVREG_STORAGE__CACHE__BACKEND": "redis",
-        "AVREG_STORAGE__CACHE__URL": redis_url,
-        "AVREG_STORAGE__CACHE__KEY_PREFIX": key_prefix,
-        "AVREG_STORAGE__BLOBS__ROOT": str(workdir / "blobs"),
-    }
 
 
 async def wait_for_lock_waiters(connection, count):
@@ -47,7 +33,7 @@ async def test_two_processes_serve_and_migrate_once(
     gate = await asyncpg.connect(fresh_postgres_dsn)
     # Hold the migration lock so both processes are sure to be racing for it when it opens.
     await gate.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
-    env = registry_env(fresh_postgres_dsn, redis_server_url, redis_key_prefix, tmp_path)
+    env = production_env(fresh_postgres_dsn, redis_server_url, redis_key_prefix, tmp_path)
     started = [start_registry(tmp_path, f"worker{i}", env) for i in range(2)]
     try:
         await wait_for_lock_waiters(gate, 2)

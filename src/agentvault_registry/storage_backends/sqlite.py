@@ -240,6 +240,19 @@ class SqliteRecords(SqliteAccounts, SqliteAgents, SqliteOnboarding, RecordsBacke
                         await conn.execute("ROLLBACK")
                     raise
 
+    @contextlib.asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One read transaction: every query in it sees the same database (a page and the
+        count of its matches agree)."""
+        async with self._locked() as conn:
+            with self._errors():
+                await conn.execute("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    if conn.in_transaction:
+                        await conn.execute("ROLLBACK")
+
     async def _fetch(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         async with self._locked() as conn:
             with self._errors():

@@ -45,7 +45,7 @@ _AGENT_UNIQUE_FIELDS = {
 
 class SqliteAgents(AgentsRecords):
     """The agents part of :class:`~agentvault_registry.storage_backends.sqlite.SqliteRecords`,
-    built on its ``_transaction()`` (``BEGIN IMMEDIATE``), ``_locked()`` and ``_errors()``.
+    built on its ``_transaction()`` (``BEGIN IMMEDIATE``), ``_snapshot()`` and ``_fetch()``.
 
     Writers hold the file's write lock from the first statement to the commit, so an update's
     version check and its write are one step, and events are numbered in commit order.
@@ -107,23 +107,16 @@ class SqliteAgents(AgentsRecords):
             if after is None
             else (" AND (created_at, id) < (?, ?)", (_text(after[0]), after[1]))
         )
-        async with self._locked() as conn:
-            with self._errors():
-                # One read transaction: the page and the count see the same database.
-                await conn.execute("BEGIN")
-                try:
-                    rows = await conn.execute_fetchall(
-                        f"SELECT {_AGENT_COLUMNS} FROM agents WHERE {where}{keyset}"
-                        " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                        (*parameters, *after_parameters, limit + 1, offset),
-                    )
-                    counted = await conn.execute_fetchall(
-                        f"SELECT count(*) FROM (SELECT 1 FROM agents WHERE {where} LIMIT ?)",
-                        (*parameters, count_limit + 1),
-                    )
-                finally:
-                    if conn.in_transaction:
-                        await conn.execute("ROLLBACK")
+        async with self._snapshot() as conn:
+            rows = await conn.execute_fetchall(
+                f"SELECT {_AGENT_COLUMNS} FROM agents WHERE {where}{keyset}"
+                " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                (*parameters, *after_parameters, limit + 1, offset),
+            )
+            counted = await conn.execute_fetchall(
+                f"SELECT count(*) FROM (SELECT 1 FROM agents WHERE {where} LIMIT ?)",
+                (*parameters, count_limit + 1),
+            )
         agents = [_decode_agent(row) for row in list(rows)[:limit]]
         count = next(iter(counted))[0]
         last = agents[-1] if len(rows) > limit else None

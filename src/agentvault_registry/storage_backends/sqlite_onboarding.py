@@ -33,7 +33,7 @@ _TOKEN_COLUMNS = ", ".join(_TOKEN_FIELDS)
 class SqliteOnboarding(OnboardingRecords):
     """The onboarding part of
     :class:`~agentvault_registry.storage_backends.sqlite.SqliteRecords`, built on its
-    ``_transaction()`` (``BEGIN IMMEDIATE``), ``_locked()``, ``_errors()`` and ``_fetch()``.
+    ``_transaction()`` (``BEGIN IMMEDIATE``), ``_snapshot()`` and ``_fetch()``.
 
     A redemption holds the file's write lock from consuming the token to the commit, so no two
     callers, in this process or another sharing the file, can both consume one token.
@@ -75,24 +75,17 @@ class SqliteOnboarding(OnboardingRecords):
             if after is None
             else (" AND (created_at, id) < (?, ?)", (_text(after[0]), after[1]))
         )
-        async with self._locked() as conn:
-            with self._errors():
-                # One read transaction: the page and the count see the same database.
-                await conn.execute("BEGIN")
-                try:
-                    rows = await conn.execute_fetchall(
-                        f"SELECT {_TOKEN_COLUMNS} FROM bootstrap_tokens"
-                        f" WHERE creator_id = ?{keyset}"
-                        " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                        (creator_id, *after_parameters, limit + 1, offset),
-                    )
-                    counted = await conn.execute_fetchall(
-                        "SELECT count(*) FROM bootstrap_tokens WHERE creator_id = ?",
-                        (creator_id,),
-                    )
-                finally:
-                    if conn.in_transaction:
-                        await conn.execute("ROLLBACK")
+        async with self._snapshot() as conn:
+            rows = await conn.execute_fetchall(
+                f"SELECT {_TOKEN_COLUMNS} FROM bootstrap_tokens"
+                f" WHERE creator_id = ?{keyset}"
+                " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                (creator_id, *after_parameters, limit + 1, offset),
+            )
+            counted = await conn.execute_fetchall(
+                "SELECT count(*) FROM bootstrap_tokens WHERE creator_id = ?",
+                (creator_id,),
+            )
         tokens = [_decode(row) for row in list(rows)[:limit]]
         last = tokens[-1] if len(rows) > limit else None
         return BootstrapTokenPage(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from support import merged
+
 PASSWORD = "correct horse battery staple 42"
 LIMITS = (
     "auth.login",
@@ -13,57 +15,13 @@ LIMITS = (
     "agents.create",
 )
 
-V1_CARD: dict[str, Any] = {
-    "name": "Translator",
-    "description": "Translates documents between languages.",
-    "supportedInterfaces": [
-        {
-            "url": "https://translator.example.com/a2a",
-            "protocolBinding": "JSONRPC",
-            "protocolVersion": "1.0",
-        }
-    ],
-    "version": "2.1.0",
-    "capabilities": {"streaming": True},
-    "defaultInputModes": ["text/plain"],
-    "defaultOutputModes": ["text/plain"],
-    "skills": [
-        {
-            "id": "translate",
-            "name": "Translate",
-            "description": "Translate a text.",
-            "tags": ["language", "translation"],
-        }
-    ],
-}
-
-V03_CARD: dict[str, Any] = {
-    "protocolVersion": "0.3.0",
-    "name": "Summarizer",
-    "description": "Summarizes long documents.",
-    "url": "https://summarizer.example.com/a2a",
-    "preferredTransport": "JSONRPC",
-    "version": "1.0.0",
-    "capabilities": {"streaming": False},
-    "defaultInputModes": ["text/plain"],
-    "defaultOutputModes": ["text/plain"],
-    "skills": [
-        {"id": "summarize", "name": "Summarize", "description": "Summarize.", "tags": ["text"]}
-    ],
-}
-
 
 def app_overrides(**extra: Any) -> dict[str, Any]:
     overrides: dict[str, Any] = {
         "plugins": {"auth": {"bcrypt_cost": 4}},
         "rate_limits": {name: "100000/minute" for name in LIMITS},
     }
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(overrides.get(key), dict):
-            overrides[key] = {**overrides[key], **value}
-        else:
-            overrides[key] = value
-    return overrides
+    return merged(overrides, extra)
 
 
 async def account(client, username: str, *, role: str | None = None) -> dict[str, str]:

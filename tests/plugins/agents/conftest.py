@@ -8,14 +8,6 @@ import pytest
 from agents_helpers import app_overrides
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def records_overrides(request) -> dict:
-    if request.param == "sqlite":
-        return {}
-    dsn = request.getfixturevalue("fresh_postgres_dsn")
-    return {"records": {"backend": "postgresql", "dsn": dsn}}
-
-
 @pytest.fixture(params=["filesystem", pytest.param("s3", marks=pytest.mark.s3)])
 def blobs_overrides(request) -> dict:
     if request.param == "filesystem":

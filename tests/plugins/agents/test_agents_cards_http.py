@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from agents_helpers import V03_CARD, V1_CARD, account, register_agent
+from agents_helpers import account, register_agent
 
 from a2a_corpus import CORPUS, EXPECTED, assert_sdk_parses, needs_corpus, sdk_agent_card_type
+from sample_cards import V03_CARD, V1_CARD
 
 AGENTS = "/api/v1/agents"
 

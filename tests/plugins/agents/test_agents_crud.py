@@ -7,10 +7,11 @@ import base64
 import json
 
 import pytest
-from agents_helpers import V03_CARD, V1_CARD, account, app_overrides, register_agent
+from agents_helpers import account, app_overrides, register_agent
 
 from agentvault_registry.core.identity import Identity
 from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE
+from sample_cards import V03_CARD, V1_CARD
 
 AGENTS = "/api/v1/agents"
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from agents_helpers import V1_CARD, account, app_overrides, register_agent
+from agents_helpers import account, app_overrides, register_agent
 from aiohttp import web
 
+from sample_cards import V1_CARD
 from support import free_port
 
 AGENTS = "/api/v1/agents"

@@ -6,6 +6,7 @@ import asyncio
 import re
 
 from agentvault_registry.plugins.mail.appkeys import MAILER
+from support import merged
 
 PASSWORD = "correct horse battery staple 42"
 AUTH_LIMITS = (
@@ -27,12 +28,7 @@ def fast_auth(**extra) -> dict:
         "plugins": {"auth": {"bcrypt_cost": 4}},
         "rate_limits": {name: "10000/minute" for name in AUTH_LIMITS},
     }
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(overrides.get(key), dict):
-            overrides[key] = {**overrides[key], **value}
-        else:
-            overrides[key] = value
-    return overrides
+    return merged(overrides, extra)
 
 
 async def wait_for_mail(app, count: int) -> None:

@@ -51,7 +51,9 @@ async def test_register_verify_login_refresh_logout(
         "smtp": {"host": "127.0.0.1", "port": controller.port, "security": "none"},
     }
     client = await aiohttp_client(
-        make_app(fast_auth(**records_overrides, plugins={"auth": {"bcrypt_cost": 4}, "mail": mail}))
+        make_app(
+            fast_auth(storage=records_overrides, plugins={"auth": {"bcrypt_cost": 4}, "mail": mail})
+        )
     )
 
     registered = await client.post(

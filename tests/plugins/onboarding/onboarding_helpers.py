@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from agentvault_registry.plugins.mail.appkeys import MAILER
+from support import merged
 
 PASSWORD = "correct horse battery staple 42"
 #: Limits no test reaches by accident; tests of a limit set it back.
@@ -34,12 +35,7 @@ def app_overrides(**extra: Any) -> dict[str, Any]:
         "plugins": {"auth": {"bcrypt_cost": 4}},
         "rate_limits": {name: "100000/minute" for name in LIMITS},
     }
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(overrides.get(key), dict):
-            overrides[key] = {**overrides[key], **value}
-        else:
-            overrides[key] = value
-    return overrides
+    return merged(overrides, extra)
 
 
 async def _mail_count_reaches(app, count: int) -> None:

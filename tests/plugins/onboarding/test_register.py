@@ -15,27 +15,13 @@ from onboarding_helpers import (
     redeem,
 )
 
+from agentvault_registry.core.appkeys import RATE_LIMITER
 from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
 from agentvault_registry.plugins.onboarding.appkeys import ONBOARDING_SERVICE
+from sample_cards import V1_CARD
 
 REGISTER = "/api/v1/onboard/register"
 TOKENS = "/api/v1/onboard/bootstrap/tokens"
-CARD = {
-    "name": "Card Agent",
-    "description": "Brings its own A2A card.",
-    "supportedInterfaces": [
-        {
-            "url": "https://card.example.com/a2a",
-            "protocolBinding": "JSONRPC",
-            "protocolVersion": "1.0",
-        }
-    ],
-    "version": "1.0.0",
-    "capabilities": {"streaming": True},
-    "defaultInputModes": ["text/plain"],
-    "defaultOutputModes": ["text/plain"],
-    "skills": [{"id": "answer", "name": "Answer", "description": "Answers.", "tags": ["qa"]}],
-}
 
 
 async def whoami(client, headers) -> str:
@@ -46,7 +32,7 @@ async def test_an_agent_registers_itself_and_gets_its_own_credentials(onboarding
     client = onboarding_client
     headers = await developer(client, "ada")
     token = await mint(client, headers)
-    response = await redeem(client, token["bootstrap_token"], {"card": CARD})
+    response = await redeem(client, token["bootstrap_token"], {"card": V1_CARD})
     assert response.status == 201, await response.text()
     assert response.headers["Cache-Control"] == "no-store"
     body = await response.json()
@@ -59,7 +45,7 @@ async def test_an_agent_registers_itself_and_gets_its_own_credentials(onboarding
         headers={"X-API-Key": body["credentials"]["api_key"], "If-Match": response.headers["ETag"]},
     )
     assert patched.status == 200, await patched.text()
-    assert agent["name"] == "Card Agent"
+    assert agent["name"] == V1_CARD["name"]
     assert agent["cardSource"] == "stored"
     assert agent["developerId"] == await whoami(client, headers)
     assert credentials["agent_id"] == agent["id"]
@@ -67,7 +53,7 @@ async def test_an_agent_registers_itself_and_gets_its_own_credentials(onboarding
     assert credentials["api_key"].startswith("avk_")
 
     card = await client.get(f"/api/v1/agents/{agent['id']}/card")
-    assert (await card.json())["name"] == "Card Agent"
+    assert (await card.json())["name"] == V1_CARD["name"]
     mine = await (
         await client.get("/api/v1/agents", params={"owner": "me"}, headers=headers)
     ).json()
@@ -238,6 +224,8 @@ async def test_bad_tokens_are_rate_limited_per_client(aiohttp_client, make_app, 
     overrides = app_overrides(storage=records_overrides)
     overrides["rate_limits"]["onboard.register_failures"] = "3/minute"
     client = await aiohttp_client(make_app(overrides))
+    # Mid-minute, however long the requests take: all of them fall in one fixed window.
+    client.app[RATE_LIMITER].clock = lambda: 1_800_000_030.0
     token = await mint(client, await developer(client, "ada"))
     # Good registrations do not count.
     assert (await redeem(client, token["bootstrap_token"])).status == 201
@@ -349,7 +337,7 @@ async def test_no_token_or_key_appears_in_lists_or_logs(onboarding_client, caplo
     headers = await developer(client, "ada")
     token = await mint(client, headers, metadata={"note": "for the crawler"})
     consumed = await mint(client, headers)
-    body = await (await redeem(client, consumed["bootstrap_token"], {"card": CARD})).json()
+    body = await (await redeem(client, consumed["bootstrap_token"], {"card": V1_CARD})).json()
     api_key = body["credentials"]["api_key"]
     await redeem(client, consumed["bootstrap_token"])
     await redeem(client, "BST_" + "Z" * 32)

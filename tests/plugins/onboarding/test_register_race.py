@@ -15,37 +15,13 @@ from typing import Any
 from onboarding_helpers import REGISTRATION, developer, mint, redeem
 
 from agentvault_registry.core.appkeys import STORAGE
+from sample_cards import V1_CARD
 
 TOKENS = 20
 RACERS = 100
 #: Tokens raced with a card: each racer normalizes and stores its card before the race is
 #: decided (about 10 ms each), so fewer rounds; 5 x 99 losers' cards still must all go.
 CARD_TOKENS = 5
-#: An A2A v1 card (as ``V1_CARD`` in the agents tests, whose helpers are not importable from
-#: here when only this directory is collected).
-CARD: dict[str, Any] = {
-    "name": "Translator",
-    "description": "Translates documents between languages.",
-    "supportedInterfaces": [
-        {
-            "url": "https://translator.example.com/a2a",
-            "protocolBinding": "JSONRPC",
-            "protocolVersion": "1.0",
-        }
-    ],
-    "version": "2.1.0",
-    "capabilities": {"streaming": True},
-    "defaultInputModes": ["text/plain"],
-    "defaultOutputModes": ["text/plain"],
-    "skills": [
-        {
-            "id": "translate",
-            "name": "Translate",
-            "description": "Translate a text.",
-            "tags": ["language", "translation"],
-        }
-    ],
-}
 
 
 async def _attempt(client, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -111,7 +87,7 @@ async def test_the_losers_cards_are_discarded(onboarding_client):
     client = onboarding_client
     headers = await developer(client, "carded")
 
-    winners = await race_every_token(client, headers, {"card": CARD}, CARD_TOKENS)
+    winners = await race_every_token(client, headers, {"card": V1_CARD}, CARD_TOKENS)
 
     await assert_one_agent_per_token(client, headers, winners)
     blobs = client.app[STORAGE].blobs
@@ -123,4 +99,4 @@ async def test_the_losers_cards_are_discarded(onboarding_client):
     for agent_id in winners.values():
         response = await client.get(f"/api/v1/agents/{agent_id}/card")
         assert response.status == 200, await response.text()
-        assert (await response.json())["name"] == CARD["name"]
+        assert (await response.json())["name"] == V1_CARD["name"]
