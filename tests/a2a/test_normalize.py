@@ -604,11 +604,17 @@ def test_search_fields_come_from_the_normalized_card():
         skills=[skill, {**skill, "id": "detect", "tags": ["language", "detection"]}],
         provider={"organization": "Acme", "url": "https://acme.dev"},
         supportedInterfaces=[interface(), interface(protocolBinding="GRPC")],
+        securitySchemes={
+            "key": {"apiKeySecurityScheme": {"location": "header", "name": "X-Key"}},
+            "sso": {"openIdConnectSecurityScheme": {"openIdConnectUrl": "https://acme.dev/oidc"}},
+        },
+        capabilities={"streaming": True, "extensions": [{"uri": "https://acme.dev/ext/audit"}]},
     )
     assert extract_search_fields(normalize_card(card).card) == {
         "name": "Translator",
         "description": "Translates documents between languages.",
         "skill_ids": ["translate", "detect"],
+        "skill_names": [skill["name"]],
         "skill_tags": ["language", "translation", "detection"],
         "input_modes": ["text/plain", "application/pdf"],
         "output_modes": ["text/plain"],
@@ -616,6 +622,8 @@ def test_search_fields_come_from_the_normalized_card():
         "streaming": True,
         "push_notifications": False,
         "provider_organization": "Acme",
+        "security_schemes": ["apiKey", "openIdConnect"],
+        "extensions": ["https://acme.dev/ext/audit"],
     }
 
 
@@ -624,6 +632,7 @@ def test_search_fields_of_a_derived_card():
     assert fields["skill_ids"] == ["echo", "repeat"]
     assert fields["bindings"] == ["JSONRPC"]
     assert fields["streaming"] is False and fields["provider_organization"] is None
+    assert fields["security_schemes"] == [] and fields["extensions"] == []
 
 
 def test_the_normalized_card_is_independent_of_the_document():

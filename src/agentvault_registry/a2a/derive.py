@@ -7,6 +7,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 A2A_PROTOCOL_VERSION = "1.0"
+#: The A2A security scheme variants and the short names discovery filters them by.
+SECURITY_SCHEME_TYPES = {
+    "apiKeySecurityScheme": "apiKey",
+    "httpAuthSecurityScheme": "http",
+    "oauth2SecurityScheme": "oauth2",
+    "openIdConnectSecurityScheme": "openIdConnect",
+    "mtlsSecurityScheme": "mutualTLS",
+}
 DERIVED_BINDING = "JSONRPC"
 #: The skill of a record that lists no capabilities: the agent as a whole.
 GENERAL_SKILL_ID = "general"
@@ -68,6 +76,7 @@ def extract_search_fields(card: dict[str, Any]) -> dict[str, Any]:
         "name": card["name"],
         "description": card["description"],
         "skill_ids": _unique(skill["id"] for skill in skills),
+        "skill_names": _unique(skill["name"] for skill in skills),
         "skill_tags": _unique(tag for skill in skills for tag in skill["tags"]),
         "input_modes": _modes(card, "defaultInputModes", "inputModes"),
         "output_modes": _modes(card, "defaultOutputModes", "outputModes"),
@@ -75,6 +84,13 @@ def extract_search_fields(card: dict[str, Any]) -> dict[str, Any]:
         "streaming": capabilities.get("streaming", False),
         "push_notifications": capabilities.get("pushNotifications", False),
         "provider_organization": card.get("provider", {}).get("organization"),
+        "security_schemes": _unique(
+            SECURITY_SCHEME_TYPES[variant]
+            for scheme in card.get("securitySchemes", {}).values()
+            for variant in scheme
+            if variant in SECURITY_SCHEME_TYPES
+        ),
+        "extensions": _unique(item["uri"] for item in capabilities.get("extensions", [])),
     }
 
 

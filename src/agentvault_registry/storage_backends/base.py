@@ -24,6 +24,7 @@ from typing import ClassVar
 from agentvault_registry.core.errors import BackendError, Conflict
 from agentvault_registry.storage_backends.accounts import AccountsRecords
 from agentvault_registry.storage_backends.agents import AgentsRecords
+from agentvault_registry.storage_backends.discovery import DiscoveryRecords
 from agentvault_registry.storage_backends.onboarding import OnboardingRecords
 
 #: How long clients are told to wait before retrying when a backend is down.
@@ -88,7 +89,7 @@ class AppliedMigration:
     applied_at: dt.datetime
 
 
-class RecordsBackend(Backend, AccountsRecords, AgentsRecords, OnboardingRecords):
+class RecordsBackend(Backend, AccountsRecords, AgentsRecords, DiscoveryRecords, OnboardingRecords):
     """Durable, queryable records: users, agents, tokens, keys, peers, events.
 
     Features add the methods they need here, to every implementation and to the conformance
