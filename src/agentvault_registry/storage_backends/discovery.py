@@ -60,7 +60,7 @@ MAX_WORDS = 16
 #: rebuild an index built by an older version when they migrate (registry meta
 #: ``discovery_index_version``).
 INDEX_VERSION = "1"
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[^\W_]+")
 
 
 def term(kind: str, value: Any) -> str:
@@ -84,8 +84,7 @@ def plain_words(text: str) -> tuple[str, ...]:
     here, so no user text reaches an engine as syntax."""
     words: dict[str, None] = {}
     for word in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
-        word = word.strip("_")
-        if word and word not in STOP_WORDS:
+        if word not in STOP_WORDS:
             words.setdefault(word)
     return tuple(words)[:MAX_WORDS]
 
