@@ -144,12 +144,37 @@ def register_periodic_tasks(settings: Settings) -> Any:
 
 
 @hookspec
-def agent_changed(event_type: str, agent: Any, actor: Any) -> Any:
+def agent_changed(app: web.Application, event_type: str, agent: Any, actor: Any) -> Any:
     """React to an agent being ``created``, ``updated`` or ``deleted``.
 
     ``agent`` is the :class:`~agentvault_registry.storage_backends.agents.AgentRecord` after the
     change (a tombstone with status ``deleted`` for deletions); ``actor`` is the
     :class:`~agentvault_registry.core.identity.Identity` that made it. Called after the change
-    and its event are committed. An awaitable result runs in the background: it never delays
-    or fails the request that made the change.
+    and its event are committed, in the process that made it. The synchronous part runs before
+    the response is sent; an awaitable result runs in the background: it never delays or fails
+    the request that made the change.
+    """
+
+
+@hookspec
+def discover_remote_agents(app: web.Application, query: Any) -> Any:
+    """Contribute agents listed elsewhere to a discovery search with ``include_federated``.
+
+    ``query`` is a :class:`~agentvault_registry.plugins.discovery.remote.RemoteQuery` (the
+    validated search, its sort and page size). Return a
+    :class:`~agentvault_registry.plugins.discovery.remote.RemoteResults` or an awaitable of
+    one: agents in the discovery shape (with ``is_federated``, ``registry_url`` and
+    ``origin_registry_name``) and the status of each peer asked. The discovery plugin merges
+    them into its page (a local agent wins over a remote one with the same DID) and reports
+    the peers in ``federation_status``. Keep to your own deadline: the search waits for you.
+    """
+
+
+@hookspec
+def register_agent_templates(settings: Settings) -> Any:
+    """Return starter registration templates for ``GET /api/v1/discovery/templates``.
+
+    A list of dicts ``{"id", "agent_type", "title", "description", "body"}`` where ``body`` is
+    a ready-to-post ``POST /api/v1/agents`` request (with a valid A2A card). Two templates
+    with one id stop startup.
     """

@@ -22,6 +22,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("auth", "agentvault_registry.plugins.auth"),
     ("agents", "agentvault_registry.plugins.agents"),
     ("onboarding", "agentvault_registry.plugins.onboarding"),
+    ("discovery", "agentvault_registry.plugins.discovery"),
 )
 
 

@@ -46,7 +46,9 @@ def startup(app: web.Application) -> None:
     pm = app[PLUGIN_MANAGER]
 
     def announce(event_type: str, agent: AgentRecord, actor: Identity | None) -> None:
-        for result in pm.hook.agent_changed(event_type=event_type, agent=agent, actor=actor):
+        for result in pm.hook.agent_changed(
+            app=app, event_type=event_type, agent=agent, actor=actor
+        ):
             if result is not None:
                 spawn(app, await_me_maybe(result), name=f"agent_changed:{event_type}")
 

@@ -1,0 +1,49 @@
+"""What a federation plugin exchanges with discovery through ``discover_remote_agents``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+OK = "ok"
+TIMEOUT = "timeout"
+ERROR = "error"
+SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class RemoteQuery:
+    """A discovery search as peers are asked it: the client's text and filters, the sort, and
+    how many agents the page holds (a peer never needs to send more)."""
+
+    text: str | None
+    #: The validated filters, keyed as in ``POST /discovery/search`` (``capabilities`` as
+    #: ``{"any": [...], "all": [...]}``, the others as lists or booleans).
+    filters: Mapping[str, Any]
+    sort: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class PeerStatus:
+    name: str
+    #: :data:`OK`, :data:`TIMEOUT`, :data:`ERROR` or :data:`SKIPPED`.
+    status: str
+    latency_ms: float | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": self.name, "status": self.status}
+        body["latency_ms"] = None if self.latency_ms is None else round(self.latency_ms, 1)
+        if self.error is not None:
+            body["error"] = self.error
+        return body
+
+
+@dataclass(frozen=True)
+class RemoteResults:
+    #: Agents in the discovery shape, each with ``is_federated: true``, ``registry_url`` and
+    #: ``origin_registry_name``, in the query's sort order.
+    agents: Sequence[Mapping[str, Any]] = ()
+    peers: Sequence[PeerStatus] = field(default_factory=tuple)

@@ -1,0 +1,360 @@
+"""Discovery: searches of the local index, cached, with remote agents from federation merged in.
+
+Results are cached in the cache backend for a short TTL under keys that carry a generation:
+every agent change bumps it, so a change invalidates every cached search at once without
+scanning keys. The generation has two parts: a shared counter in the cache backend (changes
+made by other processes) and this process's own counter, bumped synchronously before a
+write's response is sent, so a client always finds what it has just written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agentvault_registry.core.errors import BackendError
+from agentvault_registry.plugins.agents.schemas import agent_json
+from agentvault_registry.plugins.discovery.cursors import decode_cursor, encode_cursor
+from agentvault_registry.plugins.discovery.remote import OK, RemoteQuery, RemoteResults
+from agentvault_registry.plugins.discovery.schemas import Search
+from agentvault_registry.storage_backends.agents import AgentRecord
+from agentvault_registry.storage_backends.base import CacheBackend, RecordsBackend
+from agentvault_registry.storage_backends.discovery import (
+    DiscoveryQuery,
+    SearchPage,
+    plain_words,
+    term_value,
+)
+
+log = logging.getLogger(__name__)
+
+GENERATION_KEY = "discovery:generation"
+#: Facets a search response counts with ``facets=true``: API name -> term kind.
+RESPONSE_FACETS = {
+    "agent_type": "agent_type",
+    "protocol_binding": "binding",
+    "security_scheme": "security_scheme",
+}
+#: The field of the discovery agent shape each newest-first sort orders by.
+_TIME_SORT_FIELDS = {"created_at": "createdAt", "updated_at": "updatedAt"}
+
+AskPeers = Callable[[RemoteQuery], Awaitable[list[RemoteResults]]]
+
+
+@dataclass(frozen=True)
+class DiscoveryOptions:
+    #: Seconds an answer stays cached; 0 turns the cache off.
+    cache_ttl: float = 30.0
+    #: Totals are exact up to this many matches.
+    count_limit: int = 1_000
+    #: Relevance ranks at most this many candidates.
+    rank_limit: int = 1_000
+    #: Facets of a filtered search count at most this many matches.
+    facet_sample_limit: int = 10_000
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response body and its strong validator."""
+
+    body: bytes
+    etag: str
+
+
+def discovered_agent(agent: AgentRecord, registry_url: str) -> dict[str, Any]:
+    """A local agent in the discovery shape: the agent, what its card offers, and where it
+    is listed."""
+    summary = agent.card_summary
+    return agent_json(agent) | {
+        "a2a": {
+            "protocolBindings": list(summary.get("bindings", [])),
+            "streaming": bool(summary.get("streaming", False)),
+            "pushNotifications": bool(summary.get("push_notifications", False)),
+            "inputModes": list(summary.get("input_modes", [])),
+            "outputModes": list(summary.get("output_modes", [])),
+            "securitySchemes": list(summary.get("security_schemes", [])),
+            "extensions": list(summary.get("extensions", [])),
+            "skills": list(summary.get("skill_names", [])),
+        },
+        "is_federated": False,
+        "registry_url": registry_url,
+    }
+
+
+def answer(document: Mapping[str, Any]) -> Answer:
+    body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    return Answer(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+
+
+def federation_status(
+    requested: bool, results: Sequence[RemoteResults] = (), elapsed_ms: float = 0.0
+) -> dict[str, Any]:
+    peers = [peer for result in results for peer in result.peers]
+    return {
+        "requested": requested,
+        "peers_queried": len(peers),
+        "peers_responded": sum(peer.status == OK for peer in peers),
+        "query_time_ms": round(elapsed_ms, 1),
+        "peers": [peer.as_json() for peer in peers],
+    }
+
+
+class DiscoveryService:
+    def __init__(
+        self,
+        records: RecordsBackend,
+        cache: CacheBackend,
+        options: DiscoveryOptions,
+        ask_peers: AskPeers,
+    ) -> None:
+        self._records = records
+        self._cache = cache
+        self._options = options
+        self._ask_peers = ask_peers
+        self._local_generation = 0
+
+    # ------------------------------------------------------------------ invalidation
+
+    def agent_changed(self) -> Awaitable[None]:
+        """Invalidate every cached answer: this process's at once, the others' through the
+        shared counter (the returned awaitable, run in the background)."""
+        self._local_generation += 1
+        return self._bump_shared_generation()
+
+    async def _bump_shared_generation(self) -> None:
+        try:
+            await self._cache.incr(GENERATION_KEY)
+        except BackendError:
+            # Other processes keep their answers until the TTL ends; nothing else is at risk.
+            log.warning("discovery cache: could not bump the generation", exc_info=True)
+
+    # ------------------------------------------------------------------ searches
+
+    async def search(self, search: Search, registry_url: str) -> Answer:
+        local = await self._cached(
+            ("search", registry_url, *self._search_key(search)),
+            lambda: self._local_search(search, registry_url),
+        )
+        if not search.include_federated:
+            return local
+        return await self._with_remote(search, json.loads(local.body))
+
+    async def capabilities(self, search: Search, limit: int) -> Answer:
+        async def count() -> dict[str, Any]:
+            counted = await self._records.count_terms(
+                self._query(search, sort="created_at"),
+                kind="capability",
+                sample_limit=self._options.facet_sample_limit,
+            )
+            ranked = sorted(counted.counts.items(), key=lambda item: (-item[1], item[0]))
+            return {
+                "capabilities": [
+                    {"capability": term_value("capability", value), "count": count}
+                    for value, count in ranked[:limit]
+                ],
+                "counts_exact": counted.exact,
+            }
+
+        return await self._cached(("capabilities", limit, *self._search_key(search)), count)
+
+    def _search_key(self, search: Search) -> tuple[Any, ...]:
+        query = self._query(search)
+        return (
+            query.words,
+            sorted(sorted(group) for group in query.groups),
+            query.sort,
+            search.page,
+            search.per_page,
+            search.cursor,
+            search.fields,
+            search.facets,
+        )
+
+    def _query(self, search: Search, sort: str | None = None) -> DiscoveryQuery:
+        words = plain_words(search.text or "")
+        chosen = sort or search.effective_sort
+        if chosen == "relevance" and not words:
+            # Only stop words or punctuation: nothing to rank by, newest first instead.
+            chosen = "created_at"
+        return DiscoveryQuery(words=words, groups=search.term_groups(), sort=chosen)
+
+    async def _local_search(self, search: Search, registry_url: str) -> dict[str, Any]:
+        query = self._query(search)
+        after, cursor_offset = (
+            decode_cursor(search.cursor, query.sort) if search.cursor else (None, 0)
+        )
+        offset = cursor_offset + (search.page - 1) * search.per_page
+        page = await self._records.search_agents(
+            query,
+            limit=search.per_page,
+            after=after,
+            offset=offset,
+            count_limit=self._options.count_limit,
+            rank_limit=self._options.rank_limit,
+        )
+        document: dict[str, Any] = {
+            "agents": [
+                self._shown(discovered_agent(agent, registry_url), search) for agent in page.agents
+            ],
+            "pagination": self._pagination(search, query, page, offset),
+            "federation_status": federation_status(False),
+        }
+        if search.facets:
+            document["facets"] = await self._facets(query)
+        return document
+
+    def _pagination(
+        self, search: Search, query: DiscoveryQuery, page: SearchPage, offset: int
+    ) -> dict[str, Any]:
+        if query.sort == "relevance":
+            more = offset + len(page.agents) < page.total
+            next_cursor = encode_cursor("relevance", offset + len(page.agents)) if more else None
+        else:
+            next_cursor = (
+                encode_cursor(query.sort, page.next_after) if page.next_after is not None else None
+            )
+        return {
+            "total": page.total,
+            "total_exact": page.total_exact,
+            "page": search.page,
+            "per_page": search.per_page,
+            "pages": math.ceil(page.total / search.per_page),
+            "next_cursor": next_cursor,
+        }
+
+    async def _facets(self, query: DiscoveryQuery) -> dict[str, Any]:
+        facets: dict[str, Any] = {"exact": True}
+        for name, kind in RESPONSE_FACETS.items():
+            counted = await self._records.count_terms(
+                query, kind=kind, sample_limit=self._options.facet_sample_limit
+            )
+            facets["exact"] = facets["exact"] and counted.exact
+            facets[name] = [
+                {"value": term_value(kind, value), "count": count}
+                for value, count in sorted(counted.counts.items(), key=lambda i: (-i[1], i[0]))
+            ]
+        return facets
+
+    @staticmethod
+    def _shown(agent: dict[str, Any], search: Search) -> dict[str, Any]:
+        if search.fields is None:
+            return agent
+        return {key: value for key, value in agent.items() if key in search.fields}
+
+    # ------------------------------------------------------------------ federation
+
+    async def _with_remote(self, search: Search, document: dict[str, Any]) -> Answer:
+        started = time.perf_counter()
+        query = self._query(search)
+        results = await self._ask_peers(
+            RemoteQuery(
+                text=search.text,
+                filters=search.remote_filters(),
+                sort=query.sort,
+                limit=search.per_page,
+            )
+        )
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        first_page = search.page == 1 and search.cursor is None
+        if first_page:
+            remote = [self._shown(dict(agent), search) for agent in _remote_agents(results)]
+            document["agents"] = merged(document["agents"], remote, query.sort)
+        document["federation_status"] = federation_status(True, results, elapsed_ms)
+        return answer(document)
+
+    # ------------------------------------------------------------------ cache
+
+    async def _cached(
+        self, key_parts: tuple[Any, ...], compute: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> Answer:
+        if self._options.cache_ttl <= 0:
+            return answer(await compute())
+        key = await self._cache_key(key_parts)
+        if key is not None:
+            cached = await self._cache_get(key)
+            if cached is not None:
+                etag, _, body = cached.partition(b"\n")
+                return Answer(body, etag.decode())
+        fresh = answer(await compute())
+        if key is not None:
+            await self._cache_set(key, fresh.etag.encode() + b"\n" + fresh.body)
+        return fresh
+
+    async def _cache_key(self, key_parts: tuple[Any, ...]) -> str | None:
+        try:
+            shared = await self._cache.get(GENERATION_KEY)
+        except BackendError:
+            log.debug("discovery cache unavailable; answering without it", exc_info=True)
+            return None
+        digest = hashlib.sha256(json.dumps(key_parts, default=str).encode()).hexdigest()
+        generation = f"{int(shared or 0)}.{self._local_generation}"
+        return f"discovery:answer:{generation}:{digest}"
+
+    async def _cache_get(self, key: str) -> bytes | None:
+        try:
+            return await self._cache.get(key)
+        except BackendError:
+            log.debug("discovery cache unavailable; answering without it", exc_info=True)
+            return None
+
+    async def _cache_set(self, key: str, value: bytes) -> None:
+        try:
+            await self._cache.set(key, value, ttl=self._options.cache_ttl)
+        except BackendError:
+            log.debug("discovery cache unavailable; answer not kept", exc_info=True)
+
+
+def _remote_agents(results: Sequence[RemoteResults]) -> list[Mapping[str, Any]]:
+    return [agent for result in results for agent in result.agents]
+
+
+def merged(
+    local: list[dict[str, Any]], remote: Sequence[Mapping[str, Any]], sort: str
+) -> list[dict[str, Any]]:
+    """Local agents and remote ones in one list: a DID listed locally (or by an earlier peer)
+    is shown once, local first; the list follows the sort (relevance: local, then remote)."""
+    seen = {agent.get("did") for agent in local}
+    extra = []
+    for agent in remote:
+        if agent.get("did") not in seen:
+            seen.add(agent.get("did"))
+            extra.append(dict(agent))
+    combined = local + extra
+    if sort == "name":
+        combined.sort(key=lambda agent: (str(agent.get("name", "")), str(agent.get("id", ""))))
+    elif sort in _TIME_SORT_FIELDS:
+        field_name = _TIME_SORT_FIELDS[sort]
+        combined.sort(key=lambda agent: _instant(agent.get(field_name)), reverse=True)
+    return combined
+
+
+def _instant(value: Any) -> dt.datetime:
+    """A timestamp of an agent for ordering; peers' odd or missing values sort last."""
+    try:
+        instant = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return _EARLIEST
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=dt.UTC)
+
+
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+async def gather_remote(calls: Sequence[Awaitable[RemoteResults]]) -> list[RemoteResults]:
+    """Every plugin's remote results; a plugin that fails contributes nothing."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    answered = []
+    for result in results:
+        if isinstance(result, RemoteResults):
+            answered.append(result)
+        elif isinstance(result, BaseException):
+            log.warning("discover_remote_agents failed", exc_info=result)
+    return answered
