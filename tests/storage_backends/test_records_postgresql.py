@@ -21,6 +21,7 @@ from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.testing import (
     AccountsConformance,
     AgentsConformance,
+    DiscoveryConformance,
     OnboardingConformance,
     RecordsConformance,
 )
@@ -90,6 +91,12 @@ class TestPostgresAgents(AgentsConformance):
 
 
 class TestPostgresOnboarding(OnboardingConformance):
+    @pytest.fixture
+    def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
+        return migrated_records
+
+
+class TestPostgresDiscovery(DiscoveryConformance):
     @pytest.fixture
     def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
         return migrated_records

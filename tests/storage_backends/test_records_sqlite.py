@@ -17,6 +17,7 @@ from agentvault_registry.storage_backends.sqlite import (
 from agentvault_registry.storage_backends.testing import (
     AccountsConformance,
     AgentsConformance,
+    DiscoveryConformance,
     OnboardingConformance,
     RecordsConformance,
 )
@@ -83,6 +84,12 @@ class TestSqliteAgents(AgentsConformance):
 
 
 class TestSqliteOnboarding(OnboardingConformance):
+    @pytest.fixture
+    def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
+        return migrated_records
+
+
+class TestSqliteDiscovery(DiscoveryConformance):
     @pytest.fixture
     def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
         return migrated_records

@@ -8,6 +8,7 @@ from .accounts import AccountsConformance
 from .agents import AgentsConformance
 from .blobs import BlobsConformance
 from .cache import CacheConformance
+from .discovery import DiscoveryConformance
 from .onboarding import OnboardingConformance
 from .records import RecordsConformance
 
@@ -16,6 +17,7 @@ __all__ = [
     "AgentsConformance",
     "BlobsConformance",
     "CacheConformance",
+    "DiscoveryConformance",
     "OnboardingConformance",
     "RecordsConformance",
 ]
