@@ -28,6 +28,7 @@ from agentvault_registry.storage_backends.migrations import (
 from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.sqlite_accounts import SqliteAccounts
 from agentvault_registry.storage_backends.sqlite_agents import SqliteAgents
+from agentvault_registry.storage_backends.sqlite_discovery import SqliteDiscovery
 from agentvault_registry.storage_backends.sqlite_onboarding import SqliteOnboarding
 
 # aiosqlite logs every statement with its parameter values at DEBUG: password hashes and
@@ -63,7 +64,9 @@ class SqliteOptions(Schema):
     )
 
 
-class SqliteRecords(SqliteAccounts, SqliteAgents, SqliteOnboarding, RecordsBackend):
+class SqliteRecords(
+    SqliteAccounts, SqliteAgents, SqliteDiscovery, SqliteOnboarding, RecordsBackend
+):
     """Records in one SQLite file, shared safely by several processes on one machine.
 
     One connection serves this process; an asyncio lock keeps each transaction to itself, so
@@ -149,6 +152,7 @@ class SqliteRecords(SqliteAccounts, SqliteAgents, SqliteOnboarding, RecordsBacke
         applied = []
         while (record := await self._apply_next(known)) is not None:
             applied.append(record)
+        await self._rebuild_stale_discovery_index()
         return applied
 
     async def _apply_next(self, known: list[Migration]) -> AppliedMigration | None:

@@ -28,6 +28,7 @@ from agentvault_registry.storage_backends.agents import (
     reference_lookup,
 )
 from agentvault_registry.storage_backends.sqlite_accounts import _text
+from agentvault_registry.storage_backends.sqlite_discovery_index import index_agent
 
 _AGENT_FIELDS = tuple(item.name for item in dataclasses.fields(AgentRecord))
 _AGENT_COLUMNS = ", ".join(_AGENT_FIELDS)
@@ -87,7 +88,8 @@ class SqliteAgents(AgentsRecords):
                     raise PreconditionFailed("The agent has changed since that version.")
                 raise NotFound("No such agent.")
             stored = _decode_agent(next(iter(rows)))
-            await _append_event(conn, event, stored)
+            await append_events(conn, [(event, stored)])
+            await index_agent(conn, stored)
         return stored
 
     async def list_agents(
@@ -151,10 +153,10 @@ class SqliteAgents(AgentsRecords):
 async def insert_agent(
     conn: aiosqlite.Connection, agent: AgentRecord, event: AgentEvent
 ) -> AgentRecord:
-    """Insert ``agent`` and append ``event`` on ``conn``, inside the caller's write
-    transaction; return the stored agent. A taken slug is ``Conflict``, as in ``create_agent``."""
-    values = {name: _encode(name, getattr(agent, name)) for name in _AGENT_FIELDS}
-    values["human_readable_id_lower"] = agent.human_readable_id.lower()
+    """Insert ``agent``, append ``event`` and index the agent on ``conn``, inside the caller's
+    write transaction; return the stored agent. A taken slug is ``Conflict``, as in
+    ``create_agent``."""
+    values = _encoded_agent(agent)
     with _unique_conflicts():
         rows = await conn.execute_fetchall(
             f"INSERT INTO agents ({', '.join(values)})"
@@ -162,8 +164,55 @@ async def insert_agent(
             tuple(values.values()),
         )
     stored = _decode_agent(next(iter(rows)))
-    await _append_event(conn, event, stored)
+    await append_events(conn, [(event, stored)])
+    await index_agent(conn, stored)
     return stored
+
+
+async def insert_agents(
+    conn: aiosqlite.Connection, agents: Sequence[AgentRecord]
+) -> list[AgentRecord]:
+    """Insert ``agents`` with one ``executemany``, inside the caller's write transaction, and
+    return them as stored (neither events nor index: the bulk path does those in bulk too).
+    A taken id, DID or slug is ``Conflict`` naming the field, as in ``create_agent``."""
+    rows = [_encoded_agent(agent) for agent in agents]
+    if not rows:
+        return []
+    columns = ", ".join(rows[0])
+    with _unique_conflicts():
+        await conn.executemany(
+            f"INSERT INTO agents ({columns}) VALUES ({', '.join('?' * len(rows[0]))})",
+            [tuple(values.values()) for values in rows],
+        )
+    # What SQLite stores is what these values decode to; reading the rows back would cost a
+    # second pass over the batch.
+    return [_decode_agent([values[name] for name in _AGENT_FIELDS]) for values in rows]
+
+
+async def append_events(
+    conn: aiosqlite.Connection, events: Sequence[tuple[AgentEvent, AgentRecord]]
+) -> None:
+    """Append each event with its agent's id and snapshot, in order."""
+    await conn.executemany(
+        "INSERT INTO agent_events (event_type, agent_id, actor_id, occurred_at, snapshot)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (
+                event.event_type,
+                agent.id,
+                event.actor_id,
+                _text(event.occurred_at),
+                json.dumps(agent_snapshot(agent), separators=(",", ":")),
+            )
+            for event, agent in events
+        ],
+    )
+
+
+def _encoded_agent(agent: AgentRecord) -> dict[str, Any]:
+    values = {name: _encode(name, getattr(agent, name)) for name in _AGENT_FIELDS}
+    values["human_readable_id_lower"] = agent.human_readable_id.lower()
+    return values
 
 
 @contextlib.contextmanager
@@ -176,20 +225,6 @@ def _unique_conflicts() -> Iterator[None]:
         if field is None:
             raise
         raise Conflict(f"The {field} is taken.", details={"field": field}) from None
-
-
-async def _append_event(conn: aiosqlite.Connection, event: AgentEvent, agent: AgentRecord) -> None:
-    await conn.execute(
-        "INSERT INTO agent_events (event_type, agent_id, actor_id, occurred_at, snapshot)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (
-            event.event_type,
-            agent.id,
-            event.actor_id,
-            _text(event.occurred_at),
-            json.dumps(agent_snapshot(agent), separators=(",", ":")),
-        ),
-    )
 
 
 def _where(agent_filter: AgentFilter) -> tuple[str, tuple[Any, ...]]:
