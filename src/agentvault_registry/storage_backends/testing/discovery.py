@@ -6,9 +6,12 @@ from .discovery_facets import DiscoveryFacets
 from .discovery_index import DiscoveryIndex
 from .discovery_matching import DiscoveryMatching
 from .discovery_order import DiscoveryOrder
+from .discovery_scale import DiscoveryScale
 
 
-class DiscoveryConformance(DiscoveryMatching, DiscoveryOrder, DiscoveryFacets, DiscoveryIndex):
+class DiscoveryConformance(
+    DiscoveryMatching, DiscoveryOrder, DiscoveryFacets, DiscoveryIndex, DiscoveryScale
+):
     """Search, facets and bulk import of a :class:`RecordsBackend` (its
     :class:`~agentvault_registry.storage_backends.discovery.DiscoveryRecords` part).
 
