@@ -9,6 +9,7 @@ from typing import Any
 
 from agentvault_registry.a2a.derive import extract_search_fields
 from agentvault_registry.core.appkeys import PLUGIN_MANAGER, STORAGE
+from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.storage_backends.agents import AgentEvent, AgentRecord
 from support import merged
 
@@ -258,9 +259,10 @@ async def mark_verified(client, agent_id: str) -> None:
         {"verified": True, "verified_at": now},
         AgentEvent("updated", agent.id, None, now, {}),
     )
-    client.app[PLUGIN_MANAGER].hook.agent_changed(
+    for result in client.app[PLUGIN_MANAGER].hook.agent_changed(
         app=client.app, event_type="updated", agent=verified, actor=None
-    )
+    ):
+        await await_me_maybe(result)
 
 
 def synthetic_agent(number: int, developer_id: str, created_at: dt.datetime) -> AgentRecord:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import pytest
@@ -125,9 +126,11 @@ async def test_malformed_json_searches_are_refused(discovery_client, body, statu
 
 
 async def test_oversized_and_non_json_bodies_are_refused(discovery_client):
-    huge = json.dumps({"q": "x", "filters": {"tags": ["t" * 100] * 20_000}})
+    huge = json.dumps({"q": "x", "filters": {"tags": ["t" * 100] * 20_000}}).encode()
     too_large = await discovery_client.post(
-        "/api/v1/discovery/search", data=huge, headers={"Content-Type": "application/json"}
+        "/api/v1/discovery/search",
+        data=io.BytesIO(huge),
+        headers={"Content-Type": "application/json", "Content-Length": str(len(huge))},
     )
     assert too_large.status == 413
     as_form = await discovery_client.post("/api/v1/discovery/search", data="q=x")
@@ -224,5 +227,11 @@ async def test_searching_needs_no_account_but_accepts_one(discovery_client, flee
     headers, _ = await account(discovery_client, "carol")
     signed_in = await discovery_client.get(SEARCH, headers=headers)
     assert signed_in.status == 200
-    forged = await discovery_client.get(SEARCH, headers={"Authorization": "Bearer forged"})
+    # Credentials that do not hold are refused even where none are needed: a client must
+    # learn that its token is bad rather than silently searching as anonymous.
+    token = headers["Authorization"].removeprefix("Bearer ")
+    header, payload, _ = token.split(".")
+    forged = await discovery_client.get(
+        SEARCH, headers={"Authorization": f"Bearer {header}.{payload}.c2lnbmF0dXJl"}
+    )
     assert forged.status == 401

@@ -32,6 +32,23 @@ def canonical_json(document: Any) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def derived_card(agent: AgentRecord) -> dict[str, Any]:
+    """The card the registry serves for an agent that publishes none."""
+    return derive_card(
+        name=agent.name,
+        description=agent.description,
+        endpoints=list(agent.api_endpoints),
+        capabilities=list(agent.capabilities),
+        version=str(agent.version),
+    )
+
+
+def derived_summary(agent: AgentRecord) -> dict[str, Any]:
+    """What search indexes of a card-less agent: the fields of the card derived for it, so
+    it is found by binding and media type like any other."""
+    return extract_search_fields(derived_card(agent))
+
+
 @dataclass(frozen=True)
 class StoredCard:
     card: Mapping[str, Any]
@@ -103,13 +120,7 @@ class CardStore:
             return StoredCard(
                 json.loads(blob.data), agent.card_hash, False, [], agent.card_blob_key
             )
-        card = derive_card(
-            name=agent.name,
-            description=agent.description,
-            endpoints=list(agent.api_endpoints),
-            capabilities=list(agent.capabilities),
-            version=str(agent.version),
-        )
+        card = derived_card(agent)
         return StoredCard(card, hashlib.sha256(canonical_json(card)).hexdigest(), True)
 
     async def fetch(self, url: str) -> Any:

@@ -7,6 +7,7 @@ is written together with its event, and announced to plugins through ``agent_cha
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import re
 import uuid
@@ -21,7 +22,7 @@ from agentvault_registry.core.errors import (
     ValidationFailed,
 )
 from agentvault_registry.core.identity import AGENT, Identity
-from agentvault_registry.plugins.agents.cards import CardStore, StoredCard
+from agentvault_registry.plugins.agents.cards import CardStore, StoredCard, derived_summary
 from agentvault_registry.plugins.agents.schemas import AgentFieldsSchema
 from agentvault_registry.plugins.auth.scopes import ADMIN
 from agentvault_registry.storage_backends.agents import (
@@ -169,6 +170,8 @@ class AgentService:
             metadata=fields.pop("metadata", {}),
             **(stored.record_fields() if stored else {}),
         )
+        if stored is None:
+            agent = dataclasses.replace(agent, card_summary=derived_summary(agent))
         return Written(agent, stored.warnings if stored else [])
 
     @contextlib.asynccontextmanager
@@ -214,6 +217,8 @@ class AgentService:
             raise ValidationFailed(
                 details={"apiEndpoints": ["Required while the agent has no card of its own."]}
             )
+        if changes.get("card_blob_key", agent.card_blob_key) is None:
+            changes["card_summary"] = derived_summary(dataclasses.replace(agent, **changes))
         if any(
             key in PROOF_VOIDING_FIELDS and value != getattr(agent, key)
             for key, value in changes.items()

@@ -23,6 +23,7 @@ from marshmallow import (
 )
 
 from agentvault_registry.a2a.derive import SECURITY_SCHEME_TYPES
+from agentvault_registry.a2a.schema_fields import StrictBoolean
 from agentvault_registry.core.pagination import PaginationSchema
 from agentvault_registry.plugins.agents.schemas import CLIENT_STATUSES, AgentSchema, printable
 from agentvault_registry.storage_backends.agents import ACTIVE
@@ -222,9 +223,11 @@ def _split(text: str) -> list[str]:
     return [item for item in text.split(",") if item.strip()]
 
 
-def _filter_fields(list_field: Callable[[], fields.Field]) -> dict[str, fields.Field]:
+def _filter_fields(
+    list_field: Callable[[], fields.Field], flag_field: Callable[[], fields.Field]
+) -> dict[str, fields.Field]:
     return {
-        name: fields.Boolean() if isinstance(spec, FlagFilter) else list_field()
+        name: flag_field() if isinstance(spec, FlagFilter) else list_field()
         for name, spec in FILTERS.items()
     }
 
@@ -268,7 +271,7 @@ def search_from_query(data: dict[str, Any]) -> Search:
 #: ``GET /discovery/agents``: lists are comma-separated; any value of a list matches, except
 #: capabilities with ``capability_match=all``.
 DiscoveryQuerySchema = type(
-    "DiscoveryQuerySchema", (_DiscoveryQueryBase,), _filter_fields(_comma_list)
+    "DiscoveryQuerySchema", (_DiscoveryQueryBase,), _filter_fields(_comma_list, fields.Boolean)
 )
 
 
@@ -299,7 +302,7 @@ def _value_list() -> fields.List:
 
 #: The ``filters`` object of ``POST /discovery/search``: lists match any value;
 #: ``capabilities`` is a list (any) or ``{"any": [...], "all": [...]}``.
-FiltersSchema = type("FiltersSchema", (_FiltersBase,), _filter_fields(_value_list))
+FiltersSchema = type("FiltersSchema", (_FiltersBase,), _filter_fields(_value_list, StrictBoolean))
 
 
 def _capability_groups(value: Any) -> dict[str, tuple[str, ...]]:
@@ -324,6 +327,13 @@ class SearchBodySchema(PagingMixin, Strict):
 
     q = _text_field()
     filters = fields.Nested(FiltersSchema, load_default=dict)
+    # JSON has types: a number is no page and "yes" is no boolean.
+    page = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, MAX_OFFSET))
+    per_page = fields.Integer(
+        strict=True, load_default=20, validate=validate.Range(1, MAX_PER_PAGE)
+    )
+    include_federated = StrictBoolean(load_default=False)
+    facets = StrictBoolean(load_default=False)
     fields_ = fields.List(
         fields.String(), data_key="fields", validate=validate.Length(max=len(RESULT_FIELDS))
     )
@@ -357,7 +367,9 @@ class _CapabilitiesQueryBase(_DiscoveryQueryBase):
 
 #: ``GET /discovery/capabilities``: the search filters narrow which agents are counted.
 CapabilitiesQuerySchema = type(
-    "CapabilitiesQuerySchema", (_CapabilitiesQueryBase,), _filter_fields(_comma_list)
+    "CapabilitiesQuerySchema",
+    (_CapabilitiesQueryBase,),
+    _filter_fields(_comma_list, fields.Boolean),
 )
 
 

@@ -31,7 +31,6 @@ from agentvault_registry.storage_backends.discovery import (
     DiscoveryQuery,
     SearchPage,
     plain_words,
-    term_value,
 )
 
 log = logging.getLogger(__name__)
@@ -157,8 +156,7 @@ class DiscoveryService:
             ranked = sorted(counted.counts.items(), key=lambda item: (-item[1], item[0]))
             return {
                 "capabilities": [
-                    {"capability": term_value("capability", value), "count": count}
-                    for value, count in ranked[:limit]
+                    {"capability": value, "count": count} for value, count in ranked[:limit]
                 ],
                 "counts_exact": counted.exact,
             }
@@ -238,7 +236,7 @@ class DiscoveryService:
             )
             facets["exact"] = facets["exact"] and counted.exact
             facets[name] = [
-                {"value": term_value(kind, value), "count": count}
+                {"value": value, "count": count}
                 for value, count in sorted(counted.counts.items(), key=lambda i: (-i[1], i[0]))
             ]
         return facets
