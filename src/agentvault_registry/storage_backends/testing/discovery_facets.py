@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from .agents import updated_event
 from .discovery_data import ACTIVE_ONLY, add, any_of, find, make_listed_agent
 
 INACTIVE_ONLY = any_of("status", INACTIVE)
+CONCURRENT_WRITERS = 20
 #: For each kind the running counts are checked on: two of its values.
 COUNTED_KINDS = {
     "capability": ("translate", "summarize"),
@@ -147,6 +149,24 @@ class DiscoveryFacets(TwoUsers):
             agent = await update(records, agent, metadata={"round": round_number})
         counts = await records.count_terms(find("", ACTIVE_ONLY), kind="capability")
         assert counted(counts) == {"chat": 1}
+
+    async def test_concurrent_writes_keep_the_running_counts_exact(
+        self, records: RecordsBackend, alice: UserRecord
+    ) -> None:
+        agents = [
+            make_listed_agent(number, alice.id, capabilities=("translate", "chat"))
+            for number in range(1, CONCURRENT_WRITERS + 1)
+        ]
+        created = await asyncio.gather(*(add(records, agent) for agent in agents))
+        stored = [agent for (agent,) in created]
+        half = CONCURRENT_WRITERS // 2
+        # The first half stop translating while two of the others are deleted.
+        await asyncio.gather(
+            *(update(records, agent, capabilities=("chat",)) for agent in stored[:half]),
+            *(update(records, agent, status=DELETED) for agent in stored[half : half + 2]),
+        )
+        counts = await records.count_terms(find("", ACTIVE_ONLY), kind="capability")
+        assert counted(counts) == {"chat": CONCURRENT_WRITERS - 2, "translate": half - 2}
 
     # --------------------------------------------------------------- samples
 

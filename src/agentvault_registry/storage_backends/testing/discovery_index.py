@@ -15,7 +15,7 @@ from agentvault_registry.storage_backends.agents import (
     agent_snapshot,
 )
 from agentvault_registry.storage_backends.base import RecordsBackend
-from agentvault_registry.storage_backends.discovery import DiscoveryQuery
+from agentvault_registry.storage_backends.discovery import INDEX_VERSION, DiscoveryQuery
 
 from .accounts_data import SOON, TwoUsers
 from .agents import created_event, updated_event
@@ -213,6 +213,11 @@ class DiscoveryIndex(TwoUsers):
             agent.name
         ]
         assert await capability_counts(records) == {"translate": 1}
+
+    async def test_migrate_records_the_version_of_the_index_it_built(
+        self, records: RecordsBackend
+    ) -> None:
+        assert await records.get_meta("discovery_index_version") == INDEX_VERSION
 
     # ---------------------------------------------------------------- imports
 
