@@ -9,7 +9,11 @@ from discovery_helpers import account, app_overrides, names
 
 from agentvault_registry.core.hookspecs import hookimpl
 from agentvault_registry.plugins.discovery.remote import PeerStatus, RemoteResults
-from agentvault_registry.plugins.discovery.templates import TemplateError
+from agentvault_registry.plugins.discovery.templates import (
+    TemplateError,
+    builtin_templates,
+    checked_templates,
+)
 
 SEARCH = "/api/v1/discovery/agents"
 
@@ -226,7 +230,7 @@ async def test_plugins_add_templates(aiohttp_client, make_app):
         ({"id": "incomplete"}, "incomplete"),
     ],
 )
-async def test_a_broken_template_stops_startup(aiohttp_client, make_app, template, problem):
-    app = make_app(app_overrides(), plugins=[("bad_templates", ExtraTemplates(template))])
+def test_a_broken_template_is_refused(template, problem):
+    """Startup checks every template with this (a broken one stops the registry)."""
     with pytest.raises(TemplateError, match=problem):
-        await aiohttp_client(app)
+        checked_templates([*builtin_templates(), template])

@@ -41,7 +41,11 @@ QUERY_PARAMETERS = (
 FILTERS = tuple(name for name in QUERY_PARAMETERS[2:17] if name != "capability_match")
 TEXT = st.text(max_size=300)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(TEXT, children, max_size=4),
     max_leaves=10,
 )
