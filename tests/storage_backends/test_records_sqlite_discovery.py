@@ -87,9 +87,8 @@ class TestSqliteDiscoveryIndex(TwoUsers):
         await self.crowd(records, alice.id)
         expected = await found(records, find("", ACTIVE_ONLY, any_of("capability", "translate")))
         with connect(records) as conn:
-            conn.execute("DELETE FROM agent_search")
-            conn.execute("DELETE FROM agent_terms")
-            conn.execute("DELETE FROM agent_term_counts")
+            for table in ("agent_search", "agent_doc_terms", "agent_terms", "agent_term_counts"):
+                conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM registry_meta WHERE key = ?", (INDEX_VERSION_KEY,))
         assert await found(records, find("", ACTIVE_ONLY)) == []
 
@@ -142,12 +141,8 @@ def forget_verified_terms(records: SqliteRecords, version: str = "0") -> None:
     """Make the index look built by a version that derived no ``verified:`` terms."""
     with connect(records) as conn:
         conn.execute("BEGIN")
-        conn.execute("DELETE FROM agent_terms WHERE term LIKE 'verified:%'")
-        conn.execute("DELETE FROM agent_term_counts WHERE term LIKE 'verified:%'")
-        conn.execute(
-            "UPDATE agent_search SET terms = (SELECT json_group_array(value)"
-            " FROM json_each(terms) WHERE value NOT LIKE 'verified:%')"
-        )
+        for table in ("agent_terms", "agent_doc_terms", "agent_term_counts"):
+            conn.execute(f"DELETE FROM {table} WHERE term LIKE 'verified:%'")
         conn.execute(
             "UPDATE registry_meta SET value = ? WHERE key = ?", (version, INDEX_VERSION_KEY)
         )
@@ -155,23 +150,21 @@ def forget_verified_terms(records: SqliteRecords, version: str = "0") -> None:
 
 
 def assert_index_consistent(records: SqliteRecords) -> None:
-    """The FTS5 index matches its content, the postings match each agent's terms and the
-    running counts match the postings; deleted agents are nowhere."""
+    """Every agent but the deleted ones is indexed with its status; the FTS5 index matches its
+    content; the postings hold each agent's terms, and the running counts count them."""
     with connect(records) as conn:
         conn.execute("INSERT INTO agents_fts (agents_fts, rank) VALUES ('integrity-check', 1)")
-        stored = conn.execute(
-            "SELECT s.agent_id, s.created_at, s.status, j.value"
-            " FROM agent_search s, json_each(s.terms) j"
+        indexed = conn.execute("SELECT agent_id, status FROM agent_search").fetchall()
+        listed = conn.execute("SELECT id, status FROM agents WHERE status != 'deleted'").fetchall()
+        terms = conn.execute(
+            "SELECT s.agent_id, s.created_at, t.term, s.doc, s.status"
+            " FROM agent_search s JOIN agent_doc_terms t ON t.doc = s.doc"
         ).fetchall()
-        postings = conn.execute("SELECT agent_id, created_at, term FROM agent_terms").fetchall()
+        postings = conn.execute("SELECT agent_id, created_at, term, doc FROM agent_terms")
         counts = {
             (term, status): n
             for term, status, n in conn.execute("SELECT term, status, n FROM agent_term_counts")
         }
-        deleted = conn.execute(
-            "SELECT count(*) FROM agent_search s JOIN agents a ON a.id = s.agent_id"
-            " WHERE a.status = 'deleted'"
-        ).fetchone()[0]
-    assert sorted(postings) == sorted((agent, created, term) for agent, created, _, term in stored)
-    assert counts == Counter((term, status) for _, _, status, term in stored)
-    assert deleted == 0
+        assert sorted(postings) == sorted(row[:4] for row in terms)
+    assert sorted(indexed) == sorted(listed)
+    assert counts == Counter((term, status) for _, _, term, _, status in terms)

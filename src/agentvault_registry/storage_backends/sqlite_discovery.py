@@ -86,9 +86,10 @@ class SqliteDiscovery(DiscoveryRecords):
             if _counted_by_status_alone(query):
                 return TermCounts(await _running_counts(conn, prefix, query), exact=True)
             plan = await plan_query(conn, query)
-            ids = [row[0] for row in await _fetch(conn, plan.matches(sample_limit + 1))]
-            sample = ids[:sample_limit]
-            return TermCounts(await _sampled_counts(conn, prefix, sample), len(ids) == len(sample))
+            docs = [row[0] for row in await _fetch(conn, plan.matches(sample_limit + 1))]
+            sample = docs[:sample_limit]
+            exact = len(docs) == len(sample)
+            return TermCounts(await _sampled_counts(conn, prefix, sample), exact)
 
     async def import_agents(self, agents: Sequence[AgentRecord]) -> None:
         async with self._transaction() as conn:
@@ -202,13 +203,13 @@ async def _running_counts(
 
 
 async def _sampled_counts(
-    conn: aiosqlite.Connection, prefix: str, agent_ids: Sequence[str]
+    conn: aiosqlite.Connection, prefix: str, docs: Sequence[int]
 ) -> dict[str, int]:
     rows = await conn.execute_fetchall(
-        "SELECT t.value, count(*) FROM agent_search s, json_each(s.terms) t"
-        " WHERE s.agent_id IN (SELECT value FROM json_each(?)) AND t.value >= ? AND t.value < ?"
-        " GROUP BY t.value",
-        (json.dumps(list(agent_ids)), prefix, _after_prefix(prefix)),
+        "SELECT term, count(*) FROM agent_doc_terms"
+        " WHERE doc IN (SELECT value FROM json_each(?)) AND term >= ? AND term < ?"
+        " GROUP BY term",
+        (json.dumps(list(docs)), prefix, _after_prefix(prefix)),
     )
     return {stored[len(prefix) :]: n for stored, n in rows}
 

@@ -2,16 +2,16 @@
 
 Every write brings the index of some agents up to date inside the caller's write
 transaction: their ``agent_search`` rows (whose triggers keep the FTS5 table in step), their
-postings in ``agent_terms`` and the running counts in ``agent_term_counts``. What changes is
-the difference between each agent's indexed state (read back from ``agent_search``) and the
-agent as it is now, so one path serves a new agent, an update, a tombstone and a rebuild, and
-running it twice changes nothing.
+terms by doc (``agent_doc_terms``) and by term (``agent_terms``, the postings) and the running
+counts (``agent_term_counts``). What changes is the difference between each agent's indexed
+state, read back from the index, and the agent as it is now; so one path serves a new agent,
+an update, a tombstone and a rebuild, and running it twice changes nothing.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,7 +21,9 @@ from agentvault_registry.storage_backends.agents import AgentRecord
 from agentvault_registry.storage_backends.discovery import agent_terms, agent_text, indexed
 from agentvault_registry.storage_backends.sqlite_accounts import _text
 
-_SEARCH_COLUMNS = "created_at, updated_at, name, keywords, description, status, terms"
+_SEARCH_COLUMNS = "created_at, updated_at, name, keywords, description, status"
+
+Rows = list[tuple[object, ...]]
 
 
 @dataclass(frozen=True)
@@ -40,74 +42,99 @@ class IndexChanges:
     runs once as an ``executemany``."""
 
     next_doc: int
-    inserted: list[tuple[object, ...]] = field(default_factory=list)
-    updated: list[tuple[object, ...]] = field(default_factory=list)
-    removed: list[tuple[int]] = field(default_factory=list)
-    added_postings: list[tuple[str, str, str, int]] = field(default_factory=list)
-    removed_postings: list[tuple[str, str, str]] = field(default_factory=list)
+    inserted: Rows = field(default_factory=list)
+    updated: Rows = field(default_factory=list)
+    removed: Rows = field(default_factory=list)
+    added_doc_terms: Rows = field(default_factory=list)
+    removed_doc_terms: Rows = field(default_factory=list)
+    added_postings: Rows = field(default_factory=list)
+    removed_postings: Rows = field(default_factory=list)
     count_deltas: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, agent: AgentRecord, before: IndexedState | None) -> None:
         """Record what changes for ``agent``, whose index now says ``before``."""
+        created_at = _text(agent.created_at)
+        doc = self._search_row(agent, created_at, before)
+        if doc is None:
+            return
+        terms = agent_terms(agent) if indexed(agent) else frozenset()
+        old_terms = before.terms if before is not None else frozenset()
+        self.removed_doc_terms += [(doc, term) for term in old_terms - terms]
+        self.added_doc_terms += [(doc, term) for term in terms - old_terms]
+        # A posting's key holds created_at: should it differ, every posting moves.
+        old_keys = {(term, before.created_at) for term in old_terms} if before else set()
+        new_keys = {(term, created_at) for term in terms}
+        self.removed_postings += [(term, at, agent.id) for term, at in old_keys - new_keys]
+        self.added_postings += [(term, at, agent.id, doc) for term, at in new_keys - old_keys]
         if before is not None:
-            self.count_deltas.subtract((term, before.status) for term in before.terms)
+            self.count_deltas.subtract((term, before.status) for term in old_terms)
+        self.count_deltas.update((term, agent.status) for term in terms)
+
+    def _search_row(
+        self, agent: AgentRecord, created_at: str, before: IndexedState | None
+    ) -> int | None:
+        """Insert, update or remove ``agent``'s ``agent_search`` row; return its doc, None
+        for a tombstone that was never indexed."""
         if not indexed(agent):
             if before is not None:
                 self.removed.append((before.doc,))
-                self._remove_postings(agent.id, before, before.terms)
-            return
-        terms = agent_terms(agent)
-        created_at = _text(agent.created_at)
-        row = _search_row(agent, created_at, terms)
-        if before is None:
-            doc = self.next_doc
-            self.next_doc += 1
-            self.inserted.append((doc, agent.id, *row))
-            new_terms = terms
-        else:
-            doc = before.doc
-            self.updated.append((*row, doc))
-            # A posting's key holds created_at: should that differ, every posting moves.
-            kept = terms & before.terms if created_at == before.created_at else frozenset()
-            self._remove_postings(agent.id, before, before.terms - kept)
-            new_terms = terms - kept
-        self.added_postings.extend((term, created_at, agent.id, doc) for term in new_terms)
-        self.count_deltas.update((term, agent.status) for term in terms)
-
-    def _remove_postings(self, agent_id: str, before: IndexedState, terms: frozenset[str]) -> None:
-        self.removed_postings.extend((term, before.created_at, agent_id) for term in terms)
+            return None if before is None else before.doc
+        text = agent_text(agent)
+        row = (
+            created_at,
+            _text(agent.updated_at),
+            agent.name,
+            text.keywords,
+            text.description,
+            agent.status,
+        )
+        if before is not None:
+            self.updated.append((*row, before.doc))
+            return before.doc
+        doc = self.next_doc
+        self.next_doc += 1
+        self.inserted.append((doc, agent.id, *row))
+        return doc
 
     async def apply(self, conn: aiosqlite.Connection) -> None:
-        # Deletions first: a doc or a posting key freed here may be taken again below.
-        await conn.executemany("DELETE FROM agent_search WHERE doc = ?", self.removed)
-        await conn.executemany(
-            "DELETE FROM agent_terms WHERE term = ? AND created_at = ? AND agent_id = ?",
-            self.removed_postings,
-        )
-        await conn.executemany(
-            f"INSERT INTO agent_search (doc, agent_id, {_SEARCH_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self.inserted,
-        )
-        await conn.executemany(
-            f"UPDATE agent_search SET ({_SEARCH_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?) WHERE doc = ?",
-            self.updated,
-        )
-        await conn.executemany(
-            "INSERT INTO agent_terms (term, created_at, agent_id, doc) VALUES (?, ?, ?, ?)",
-            self.added_postings,
-        )
-        # Decrements apart: an upsert checks its would-be row (n < 0) before the conflict.
         deltas = [(delta, term, status) for (term, status), delta in self.count_deltas.items()]
-        await conn.executemany(
-            "UPDATE agent_term_counts SET n = n + ? WHERE term = ? AND status = ?",
-            [row for row in deltas if row[0] < 0],
-        )
-        await conn.executemany(
-            "INSERT INTO agent_term_counts (n, term, status) VALUES (?, ?, ?)"
-            " ON CONFLICT (term, status) DO UPDATE SET n = n + excluded.n",
-            [row for row in deltas if row[0] > 0],
-        )
+        # Deletions first: a doc or a posting key freed here may be taken again below.
+        # Decrements apart from increments: an upsert checks the row it would insert (n < 0)
+        # before it notices the conflict.
+        statements: list[tuple[str, Rows]] = [
+            ("DELETE FROM agent_search WHERE doc = ?", self.removed),
+            ("DELETE FROM agent_doc_terms WHERE doc = ? AND term = ?", self.removed_doc_terms),
+            (
+                "DELETE FROM agent_terms WHERE term = ? AND created_at = ? AND agent_id = ?",
+                self.removed_postings,
+            ),
+            (
+                f"INSERT INTO agent_search (doc, agent_id, {_SEARCH_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                self.inserted,
+            ),
+            (
+                f"UPDATE agent_search SET ({_SEARCH_COLUMNS}) = (?, ?, ?, ?, ?, ?) WHERE doc = ?",
+                self.updated,
+            ),
+            ("INSERT INTO agent_doc_terms (doc, term) VALUES (?, ?)", self.added_doc_terms),
+            (
+                "INSERT INTO agent_terms (term, created_at, agent_id, doc) VALUES (?, ?, ?, ?)",
+                self.added_postings,
+            ),
+            (
+                "UPDATE agent_term_counts SET n = n + ? WHERE term = ? AND status = ?",
+                [row for row in deltas if row[0] < 0],
+            ),
+            (
+                "INSERT INTO agent_term_counts (n, term, status) VALUES (?, ?, ?)"
+                " ON CONFLICT (term, status) DO UPDATE SET n = n + excluded.n",
+                [row for row in deltas if row[0] > 0],
+            ),
+        ]
+        for sql, rows in statements:
+            if rows:
+                await conn.executemany(sql, rows)
 
 
 async def index_agent(conn: aiosqlite.Connection, agent: AgentRecord) -> None:
@@ -136,26 +163,20 @@ async def _next_doc(conn: aiosqlite.Connection) -> int:
 async def _indexed_states(
     conn: aiosqlite.Connection, agent_ids: Sequence[str]
 ) -> dict[str, IndexedState]:
-    rows = await conn.execute_fetchall(
-        "SELECT agent_id, doc, created_at, status, terms FROM agent_search"
+    searched = await conn.execute_fetchall(
+        "SELECT agent_id, doc, created_at, status FROM agent_search"
         " WHERE agent_id IN (SELECT value FROM json_each(?))",
         (json.dumps(list(agent_ids)),),
     )
+    if not searched:
+        return {}
+    terms: defaultdict[int, set[str]] = defaultdict(set)
+    for doc, term in await conn.execute_fetchall(
+        "SELECT doc, term FROM agent_doc_terms WHERE doc IN (SELECT value FROM json_each(?))",
+        (json.dumps([row[1] for row in searched]),),
+    ):
+        terms[doc].add(term)
     return {
-        agent_id: IndexedState(doc, created_at, status, frozenset(json.loads(terms)))
-        for agent_id, doc, created_at, status, terms in rows
+        agent_id: IndexedState(doc, created_at, status, frozenset(terms[doc]))
+        for agent_id, doc, created_at, status in searched
     }
-
-
-def _search_row(agent: AgentRecord, created_at: str, terms: frozenset[str]) -> tuple[object, ...]:
-    """The ``agent_search`` values of ``agent`` in ``_SEARCH_COLUMNS`` order."""
-    text = agent_text(agent)
-    return (
-        created_at,
-        _text(agent.updated_at),
-        agent.name,
-        text.keywords,
-        text.description,
-        agent.status,
-        json.dumps(sorted(terms)),
-    )

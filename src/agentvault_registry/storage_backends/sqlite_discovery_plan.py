@@ -133,18 +133,18 @@ class QueryPlan:
         ``(agent_id, created_at, score)``, higher scores better."""
         return (
             Sql(f"SELECT m.agent_id, m.created_at, -{BM25}")
-            + self._fts_walk()
+            + self._fts_walk(joined=True)
             + Sql(" ORDER BY agents_fts.rowid DESC LIMIT ?", (rank_limit + 1,))
         )
 
     def matches(self, limit: int) -> Sql:
-        """Up to ``limit`` matching agents' ids, in no particular order: for counting."""
+        """Up to ``limit`` matching agents' docs, in no particular order: for counting."""
         if self.words_drive:
-            return Sql("SELECT m.agent_id") + self._fts_walk() + Sql(" LIMIT ?", (limit,))
-        return Sql("SELECT agent_id FROM (") + self.page("created_at", None, limit, 0) + Sql(")")
+            return Sql("SELECT agents_fts.rowid") + self._fts_walk() + Sql(" LIMIT ?", (limit,))
+        return Sql("SELECT doc FROM (") + self.page("created_at", None, limit, 0) + Sql(")")
 
     def page(self, sort: str, after: SortKey | None, limit: int, offset: int) -> Sql:
-        """``(agent_id, sort value)`` of the matches in ``sort`` order after ``after``."""
+        """``(agent_id, sort_value, doc)`` of the matches in ``sort`` order after ``after``."""
         column, direction, index = SORT_ORDERS[sort]
         keyset = [] if after is None else [_keyset(column, direction, after)]
         order = Sql(
@@ -152,7 +152,7 @@ class QueryPlan:
             (limit, offset),
         )
         if self._words_few_and_fewest:
-            return Sql(_page_columns(column)) + self._fts_walk(keyset) + order
+            return Sql(_page_columns(column)) + self._fts_walk(keyset, joined=True) + order
         group = self.driving_group
         if group is not None and sort == "created_at":
             return self._postings_walk(group, keyset) + order
@@ -164,21 +164,20 @@ class QueryPlan:
 
     # ------------------------------------------------------------------- walks
 
-    def _fts_walk(self, extra: Sequence[Sql] = ()) -> Sql:
-        """FROM and WHERE of the words' matches, driven by FTS5, joined to agent_search."""
+    def _fts_walk(self, extra: Sequence[Sql] = (), *, joined: bool = False) -> Sql:
+        """FROM and WHERE of the words' matches, driven by FTS5; ``joined`` to agent_search
+        (as ``m``) for the columns FTS5 lacks, which only the agents passing every probe of
+        their doc are looked up for."""
         lookup = self._fts_lookup_group()
         conditions = [Sql("agents_fts MATCH ?", (fts_query(self.query.words),))]
         if lookup is not None:
             # "+": were FTS5 offered the rowids, it would run the whole query once per rowid.
             conditions.append(_group_lookup("+agents_fts.rowid", self.query.groups[lookup]))
-        conditions += [
-            _group_probe(group)
-            for number, group in enumerate(self.query.groups)
-            if number != lookup
-        ]
-        return Sql(
-            " FROM agents_fts CROSS JOIN agent_search m ON m.doc = agents_fts.rowid"
-        ) + _where([*conditions, *extra])
+        conditions += self._group_probes("agents_fts.rowid", skip_group=lookup)
+        tables = " FROM agents_fts"
+        if joined:
+            tables += " CROSS JOIN agent_search m ON m.doc = agents_fts.rowid"
+        return Sql(tables) + _where([*conditions, *extra])
 
     def _postings_walk(self, group: int, keyset: Sequence[Sql]) -> Sql:
         """The matches in created_at order, walking the driving group's postings: one ordered
@@ -201,24 +200,36 @@ class QueryPlan:
         ) + _where(conditions)
 
     def _checks(self, keyset: Sequence[Sql], *, skip_group: int | None) -> list[Sql]:
-        """Every condition but the driving group's, for a walk over alias ``m``: the keyset
-        first (it bounds the walk), then the words, then the groups smallest first."""
-        checks = [*keyset]
-        if self.query.words:
-            checks.append(self._words_check())
+        """Every condition but the driving group's, for a walk over alias ``m``, cheapest
+        first (SQLite tests them in this order and stops at the first that fails): the keyset,
+        a lookup in the words' matches, the groups smallest first, a probe of FTS5."""
+        words = [self._words_check("m.doc")] if self.query.words else []
+        return [
+            *keyset,
+            *(words if self._words_in_lookup_table else []),
+            *self._group_probes("m.doc", skip_group=skip_group),
+            *([] if self._words_in_lookup_table else words),
+        ]
+
+    def _group_probes(self, doc: str, *, skip_group: int | None) -> list[Sql]:
+        """A probe of ``doc`` per group but ``skip_group``, smallest first: the likeliest
+        to fail."""
         others = [number for number in range(len(self.query.groups)) if number != skip_group]
         others.sort(key=self.sizes.groups.__getitem__)
-        checks += [_group_probe(self.query.groups[number]) for number in others]
-        return checks
+        return [_group_probe(doc, self.query.groups[number]) for number in others]
 
-    def _words_check(self) -> Sql:
+    @property
+    def _words_in_lookup_table(self) -> bool:
+        return self.sizes.words <= LOOKUP_TABLE_LIMIT
+
+    def _words_check(self, doc: str) -> Sql:
         phrase = fts_query(self.query.words)
-        if self.sizes.words <= LOOKUP_TABLE_LIMIT:
+        if self._words_in_lookup_table:
             return Sql(
-                "m.doc IN (SELECT rowid FROM agents_fts WHERE agents_fts MATCH ?)", (phrase,)
+                f"{doc} IN (SELECT rowid FROM agents_fts WHERE agents_fts MATCH ?)", (phrase,)
             )
         return Sql(
-            "EXISTS (SELECT 1 FROM agents_fts WHERE agents_fts MATCH ? AND rowid = m.doc)",
+            f"EXISTS (SELECT 1 FROM agents_fts WHERE agents_fts MATCH ? AND rowid = {doc})",
             (phrase,),
         )
 
@@ -274,7 +285,8 @@ def allowed_statuses(groups: Sequence[Sequence[str]]) -> frozenset[str] | None:
 def _page_columns(column: str, *, distinct: bool = False) -> str:
     # Named, so ORDER BY means these whichever tables the statement joins.
     return (
-        f"SELECT {'DISTINCT ' if distinct else ''}m.agent_id AS agent_id, m.{column} AS sort_value"
+        f"SELECT {'DISTINCT ' if distinct else ''}m.agent_id AS agent_id,"
+        f" m.{column} AS sort_value, m.doc AS doc"
     )
 
 
@@ -288,12 +300,10 @@ def _in(column: str, values: Sequence[Any]) -> Sql:
     return Sql(f"{column} IN ({', '.join('?' * len(values))})", tuple(values))
 
 
-def _group_probe(group: Sequence[str]) -> Sql:
-    """Whether agent ``m`` has a term of ``group``: primary-key probes of the postings."""
-    return (
-        Sql("EXISTS (SELECT 1 FROM agent_terms p WHERE ")
-        + _in("p.term", group)
-        + Sql(" AND p.created_at = m.created_at AND p.agent_id = m.agent_id)")
+def _group_probe(doc: str, group: Sequence[str]) -> Sql:
+    """Whether the agent of ``doc`` has a term of ``group``: primary-key probes."""
+    return Sql(f"EXISTS (SELECT 1 FROM agent_doc_terms p WHERE p.doc = {doc} AND ") + (
+        _in("p.term", group) + Sql(")")
     )
 
 

@@ -3,12 +3,11 @@
 -- migration creates it empty; migrate() then fills it from the agents table, as it does
 -- whenever the registry meta discovery_index_version differs from the code's INDEX_VERSION.
 
--- One row per indexed agent: the text FTS5 indexes (its external content) and what the
--- index needs to change the agent's postings and counts without re-deriving the old agent.
--- doc is assigned in indexing order, so the highest docs are the most recently indexed
--- agents: relevance ranks those first when a word matches too many to rank them all.
--- terms is the JSON array of the agent's kind:value terms; created_at, updated_at and name
--- copy the agents columns so a walk in either sort order never leaves this table.
+-- One row per indexed agent: the text FTS5 indexes (its external content), and the sort keys
+-- and status of the agent as indexed. doc is assigned in indexing order, so the highest docs
+-- are the most recently indexed agents: relevance ranks those first when a word matches too
+-- many to rank them all. created_at, updated_at and name copy the agents columns, so a walk
+-- in any sort order never leaves this table.
 CREATE TABLE agent_search (
     doc INTEGER PRIMARY KEY,
     agent_id TEXT NOT NULL CONSTRAINT agent_search_agent_id_unique UNIQUE
@@ -18,8 +17,7 @@ CREATE TABLE agent_search (
     name TEXT NOT NULL,
     keywords TEXT NOT NULL,
     description TEXT NOT NULL,
-    status TEXT NOT NULL,
-    terms TEXT NOT NULL CHECK (json_valid(terms) AND json_type(terms) = 'array')
+    status TEXT NOT NULL
 );
 -- Walks in the other sort orders. Ties are broken by agent_id in the sort's direction, and
 -- SQLite walks an index backwards as readily as forwards, so ascending indexes serve both.
@@ -61,14 +59,23 @@ CREATE TRIGGER agent_search_fts_update AFTER UPDATE OF doc, name, keywords, desc
 END;
 
 -- Postings: one row per (term, agent), ordered like the default sort (newest first), so a
--- filter's agents are an index range walked in page order, and "does this agent have one of
--- these terms" is a primary-key probe. doc leads from a posting to the agent's text.
+-- filter's agents are an index range walked in page order. doc leads from a posting to the
+-- agent's text and terms.
 CREATE TABLE agent_terms (
     term TEXT NOT NULL,
     created_at TEXT NOT NULL,
     agent_id TEXT NOT NULL,
     doc INTEGER NOT NULL,
     PRIMARY KEY (term, created_at, agent_id)
+) WITHOUT ROWID;
+
+-- The same terms by agent: "has this agent one of these terms" is a probe on a short integer
+-- key, which a walk of FTS5 matches can ask without reading agent_search, and facets read an
+-- agent's terms of one kind as one short range. Also what an update of the agent replaces.
+CREATE TABLE agent_doc_terms (
+    doc INTEGER NOT NULL,
+    term TEXT NOT NULL,
+    PRIMARY KEY (doc, term)
 ) WITHOUT ROWID;
 
 -- Indexed agents per (term, status), kept by the same writes: the query planner sizes each
