@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
-from _harness import free_port, percentile, wait_until_up
+from _harness import free_port, percentile
 from agents_api import Load, generate
 from discovery_corpus import Corpus, QueryTerms
 
@@ -271,8 +272,23 @@ class RegistryProcess:
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
         )
-        # A minute: startup migrates, which checks (not rebuilds) the search index.
-        wait_until_up(f"{self.url}/health", f"the registry did not start; see {log}", 1_200)
+        self._wait_until_up(log)
+
+    def _wait_until_up(self, log: Path) -> None:
+        """Until ``/health`` answers; a registry that exits fails at once, with its log."""
+        assert self.process is not None
+        # A minute at most: startup migrates, which checks (not rebuilds) the search index.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the registry exited: {log.read_text().strip()[-500:]}")
+            try:
+                urllib.request.urlopen(f"{self.url}/health", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"the registry did not answer within a minute; see {log}")
 
     def stop(self) -> None:
         assert self.process is not None
@@ -577,7 +593,13 @@ def main() -> None:
     args = parse_arguments()
     database = Database(args)
     terms, direct = asyncio.run(direct_phase(database, args))
-    http, load = http_phase(database, probes(terms), args) if args.http else (None, None)
+    http, load = None, None
+    if args.http:
+        try:
+            http, load = http_phase(database, probes(terms), args)
+        except (RuntimeError, aiohttp.ClientError) as error:
+            # The direct figures took long to get: report them anyway.
+            print(f"the HTTP part failed: {error}", file=sys.stderr)
     print_report(args, terms, direct, http, load)
 
 
