@@ -1,8 +1,9 @@
 """The discovery records (search, facet counts, bulk import) in SQLite.
 
-The index (``agent_search`` and its FTS5 table, ``agent_terms`` postings, ``agent_term_counts``)
-is written by :mod:`~agentvault_registry.storage_backends.sqlite_discovery_index` in every
-agent write's transaction; queries are planned by
+The index (``agent_search`` and its FTS5 table, each agent's terms in ``agent_doc_terms`` and
+the postings of each term in ``agent_terms``, ``agent_term_counts``) is written by
+:mod:`~agentvault_registry.storage_backends.sqlite_discovery_index` in every agent write's
+transaction; queries are planned by
 :mod:`~agentvault_registry.storage_backends.sqlite_discovery_plan`.
 """
 
@@ -186,7 +187,7 @@ def _counted_by_status_alone(query: DiscoveryQuery) -> bool:
     of statuses only."""
     if query.words or len(query.groups) > 1:
         return False
-    return all(item.startswith("status:") for group in query.groups for item in group)
+    return all(item.startswith(term("status", "")) for group in query.groups for item in group)
 
 
 async def _running_counts(
@@ -194,9 +195,8 @@ async def _running_counts(
 ) -> dict[str, int]:
     statuses = allowed_statuses(query.groups)
     rows = await conn.execute_fetchall(
-        "SELECT term, sum(n) FROM agent_term_counts"
-        " WHERE term >= ? AND term < ? AND (?3 IS NULL OR status IN (SELECT value FROM"
-        " json_each(?3))) GROUP BY term",
+        "SELECT term, sum(n) FROM agent_term_counts WHERE term >= ? AND term < ?"
+        " AND (?3 IS NULL OR status IN (SELECT value FROM json_each(?3))) GROUP BY term",
         (prefix, _after_prefix(prefix), None if statuses is None else json.dumps(sorted(statuses))),
     )
     return {stored[len(prefix) :]: n for stored, n in rows}
