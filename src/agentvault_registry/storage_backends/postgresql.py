@@ -27,6 +27,10 @@ from agentvault_registry.storage_backends.base import (
 from agentvault_registry.storage_backends.migrations import load_migrations, pending_migrations
 from agentvault_registry.storage_backends.postgresql_accounts import PostgresAccounts
 from agentvault_registry.storage_backends.postgresql_agents import PostgresAgents
+from agentvault_registry.storage_backends.postgresql_discovery import (
+    PostgresDiscovery,
+    rebuild_index_if_outdated,
+)
 from agentvault_registry.storage_backends.postgresql_onboarding import PostgresOnboarding
 from agentvault_registry.storage_backends.spec import BackendContext
 
@@ -131,7 +135,9 @@ class PostgresOptions(Schema):
             raise ValidationError("must not exceed max_size.", "min_size")
 
 
-class PostgresRecords(PostgresAccounts, PostgresAgents, PostgresOnboarding, RecordsBackend):
+class PostgresRecords(
+    PostgresAccounts, PostgresAgents, PostgresDiscovery, PostgresOnboarding, RecordsBackend
+):
     """Records in PostgreSQL, shared by any number of registry processes.
 
     Connections broken by a server restart are dropped by the pool and replaced on the next
@@ -278,6 +284,8 @@ class PostgresRecords(PostgresAccounts, PostgresAgents, PostgresOnboarding, Reco
                             migration.checksum,
                         )
                     applied.append(AppliedMigration(**dict(row)))
+                # Also how agents stored before the index existed get indexed (0005).
+                await rebuild_index_if_outdated(conn)
                 return applied
             finally:
                 await conn.close(timeout=CLOSE_TIMEOUT)

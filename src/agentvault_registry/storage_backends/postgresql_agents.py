@@ -25,13 +25,16 @@ from agentvault_registry.storage_backends.agents import (
     agent_snapshot,
     reference_lookup,
 )
+from agentvault_registry.storage_backends.postgresql_discovery_index import index_agent
 
 if TYPE_CHECKING:
     import asyncpg
 
 _AGENT_FIELDS = tuple(item.name for item in dataclasses.fields(AgentRecord))
-_AGENT_COLUMNS = ", ".join(_AGENT_FIELDS)
+AGENT_COLUMNS = ", ".join(_AGENT_FIELDS)
 _EVENT_COLUMNS = "event_type, agent_id, actor_id, occurred_at, snapshot, seq"
+#: The columns an appended event is given; the rest (seq) are the database's.
+EVENT_INSERT_COLUMNS = ("event_type", "agent_id", "actor_id", "occurred_at", "snapshot")
 _SEQUENCE_FIELDS = frozenset({"api_endpoints", "capabilities", "tags"})
 _JSON_FIELDS = frozenset({"pricing", "metadata", "card_summary"})
 #: The unique constraints of ``agents`` (see migration 0003) and the field each protects.
@@ -49,6 +52,8 @@ class PostgresAgents(AgentsRecords):
     :class:`~agentvault_registry.storage_backends.postgresql.PostgresRecords`, built on its
     ``connection()`` (the primary) and ``reader()`` (the read replica, if any).
 
+    Every write also brings the agent's discovery index up to date, in its transaction and
+    after the event lock is taken: the index's running counts need writers one at a time.
     Writes and ``get_agent`` use the primary, so an agent is found right after it is created;
     listings and the feed may lag on a replica. An update is one ``UPDATE ... WHERE version``:
     PostgreSQL re-checks the ``WHERE`` after waiting for a concurrent update of the row, so of
@@ -63,9 +68,9 @@ class PostgresAgents(AgentsRecords):
         column, value = reference_lookup(reference)
         async with self.connection() as conn:
             row = await conn.fetchrow(
-                f"SELECT {_AGENT_COLUMNS} FROM agents WHERE {column} = $1", value
+                f"SELECT {AGENT_COLUMNS} FROM agents WHERE {column} = $1", value
             )
-        return _decode_agent(row) if row else None
+        return decode_agent(row) if row else None
 
     async def update_agent(
         self,
@@ -80,10 +85,10 @@ class PostgresAgents(AgentsRecords):
             f"{column} = ${number}, " for number, column in enumerate(values, start=4)
         )
         async with self.connection() as conn, conn.transaction():
-            with _unique_conflicts():
+            with unique_conflicts():
                 row = await conn.fetchrow(
                     f"UPDATE agents SET {assignments}updated_at = $3, version = version + 1"
-                    f" WHERE id = $1 AND version = $2 RETURNING {_AGENT_COLUMNS}",
+                    f" WHERE id = $1 AND version = $2 RETURNING {AGENT_COLUMNS}",
                     agent_id,
                     expected_version,
                     _encode("updated_at", event.occurred_at),
@@ -95,8 +100,9 @@ class PostgresAgents(AgentsRecords):
                 ):
                     raise PreconditionFailed("The agent has changed since that version.")
                 raise NotFound("No such agent.")
-            stored = _decode_agent(row)
+            stored = decode_agent(row)
             await _append_event(conn, event, stored)
+            await index_agent(conn, stored)
         return stored
 
     async def list_agents(
@@ -123,7 +129,7 @@ class PostgresAgents(AgentsRecords):
             # One snapshot: the page and the count see the same database.
             offset_number = count_number + len(after_parameters) + 1
             rows = await conn.fetch(
-                f"SELECT {_AGENT_COLUMNS} FROM agents WHERE {where}{keyset}"
+                f"SELECT {AGENT_COLUMNS} FROM agents WHERE {where}{keyset}"
                 f" ORDER BY created_at DESC, id DESC LIMIT ${count_number}"
                 f" OFFSET ${offset_number}",
                 *parameters,
@@ -137,7 +143,7 @@ class PostgresAgents(AgentsRecords):
                 *parameters,
                 count_limit + 1,
             )
-        agents = [_decode_agent(row) for row in rows[:limit]]
+        agents = [decode_agent(row) for row in rows[:limit]]
         last = agents[-1] if len(rows) > limit else None
         return AgentPage(
             agents=agents,
@@ -162,25 +168,32 @@ class PostgresAgents(AgentsRecords):
 async def insert_agent(
     conn: asyncpg.Connection, agent: AgentRecord, event: AgentEvent
 ) -> AgentRecord:
-    """Insert ``agent`` and append ``event`` on ``conn``, inside the caller's transaction
-    (the event lock is held until it commits); return the stored agent. A taken slug is
-    ``Conflict``, as in ``create_agent``."""
-    values = {name: _encode(name, getattr(agent, name)) for name in _AGENT_FIELDS}
-    values["human_readable_id_lower"] = agent.human_readable_id.lower()
+    """Insert ``agent``, append ``event`` and index the agent on ``conn``, inside the caller's
+    transaction (the event lock is held until it commits); return the stored agent. A taken
+    slug is ``Conflict``, as in ``create_agent``."""
+    values = encoded_agent(agent)
     placeholders = ", ".join(f"${number}" for number in range(1, len(values) + 1))
-    with _unique_conflicts():
+    with unique_conflicts():
         row = await conn.fetchrow(
             f"INSERT INTO agents ({', '.join(values)}) VALUES ({placeholders})"
-            f" RETURNING {_AGENT_COLUMNS}",
+            f" RETURNING {AGENT_COLUMNS}",
             *values.values(),
         )
-    stored = _decode_agent(row)
+    stored = decode_agent(row)
     await _append_event(conn, event, stored)
+    await index_agent(conn, stored)
     return stored
 
 
+def encoded_agent(agent: AgentRecord) -> dict[str, Any]:
+    """The ``agents`` row of ``agent``: its fields encoded, and its lower-cased slug."""
+    values = {name: _encode(name, getattr(agent, name)) for name in _AGENT_FIELDS}
+    values["human_readable_id_lower"] = agent.human_readable_id.lower()
+    return values
+
+
 @contextlib.contextmanager
-def _unique_conflicts() -> Iterator[None]:
+def unique_conflicts() -> Iterator[None]:
     """Turn a violation of a known unique constraint into ``Conflict`` naming the field."""
     # asyncpg is imported lazily, like in postgresql.py; a query only runs after open()
     # has proved it is installed.
@@ -199,8 +212,14 @@ async def _append_event(conn: asyncpg.Connection, event: AgentEvent, agent: Agen
     # order is commit order and a feed reader never skips an event committed late.
     await conn.execute("SELECT pg_advisory_xact_lock($1)", EVENT_LOCK_KEY)
     await conn.execute(
-        "INSERT INTO agent_events (event_type, agent_id, actor_id, occurred_at, snapshot)"
-        " VALUES ($1, $2, $3, $4, $5)",
+        f"INSERT INTO agent_events ({', '.join(EVENT_INSERT_COLUMNS)}) VALUES ($1, $2, $3, $4, $5)",
+        *event_values(event, agent),
+    )
+
+
+def event_values(event: AgentEvent, agent: AgentRecord) -> tuple[Any, ...]:
+    """The :data:`EVENT_INSERT_COLUMNS` of ``event`` about ``agent`` as stored."""
+    return (
         event.event_type,
         agent.id,
         event.actor_id,
@@ -256,7 +275,7 @@ def _plain_mapping(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _decode_agent(row: Mapping[str, Any]) -> AgentRecord:
+def decode_agent(row: Mapping[str, Any]) -> AgentRecord:
     values = dict(row)
     for name in _SEQUENCE_FIELDS:
         values[name] = tuple(values[name])
