@@ -58,6 +58,18 @@ class DiscoveryFacets(TwoUsers):
             make_listed_agent(4, developer_id, capabilities=("chat", "sing"), status=DELETED),
         )
 
+    async def translators(self, records: RecordsBackend, developer_id: str) -> None:
+        translate = {"capabilities": ("translate",)}
+        await add(
+            records,
+            make_listed_agent(1, developer_id, card={"bindings": ["GRPC"]}, **translate),
+            make_listed_agent(2, developer_id, **translate),
+            make_listed_agent(3, developer_id, card={"bindings": ["GRPC"]}),
+            make_listed_agent(
+                4, developer_id, status=INACTIVE, card={"bindings": ["GRPC"]}, **translate
+            ),
+        )
+
     # --------------------------------------------------------- running counts
 
     async def test_counts_of_active_agents_are_exact(
@@ -214,15 +226,3 @@ class DiscoveryFacets(TwoUsers):
         assert not sampled.exact
         assert sum(sampled.counts.values()) == 4
         assert all(number <= counted(whole)[value] for value, number in counted(sampled).items())
-
-    async def translators(self, records: RecordsBackend, developer_id: str) -> None:
-        translate = {"capabilities": ("translate",)}
-        await add(
-            records,
-            make_listed_agent(1, developer_id, card={"bindings": ["GRPC"]}, **translate),
-            make_listed_agent(2, developer_id, **translate),
-            make_listed_agent(3, developer_id, card={"bindings": ["GRPC"]}),
-            make_listed_agent(
-                4, developer_id, status=INACTIVE, card={"bindings": ["GRPC"]}, **translate
-            ),
-        )
