@@ -47,13 +47,13 @@ TERM_KINDS = (
 SORTS = ("relevance", "created_at", "updated_at", "name")
 #: Words too common to mean anything: queries drop them (PostgreSQL drops its own list too).
 _STOP_WORD_LIST = """a about above after again against all am an and any are as at be because
-    been before being below between both but by can did do does doing down during each few for
-    from further
-    had has have having he her here hers herself him himself his how i if in into is it its
+    been before being below between both but by can did do does doing don down during each few
+    for from further had has have having he her here hers herself him himself his how i if in
+    into is it its
     itself just me more most my myself no nor not now of off on once only or other our ours
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with you your yours yourself yourselves"""
+    what when where which while who whom why will with you your yours yourself yourselves s t"""
 STOP_WORDS = frozenset(_STOP_WORD_LIST.split())
 MAX_WORDS = 16
 #: Bumped whenever what :func:`agent_terms` or :func:`agent_text` derive changes: backends
@@ -148,7 +148,9 @@ def indexed(agent: AgentRecord) -> bool:
 @dataclass(frozen=True)
 class DiscoveryQuery:
     #: Words from :func:`plain_words`; an agent matches when its text has every one (stemmed
-    #: by the engine: ``translation`` finds ``translate``).
+    #: by the engine: ``translation`` finds ``translate``). A backend may also let a word no
+    #: agent has stand for the words it closely resembles (PostgreSQL: trigram similarity
+    #: over the indexed vocabulary), so a typo still finds what it meant.
     words: tuple[str, ...] = ()
     #: Groups of terms: an agent matches when it has at least one term of every group.
     groups: tuple[tuple[str, ...], ...] = ()
@@ -227,7 +229,8 @@ class DiscoveryRecords(abc.ABC):
     async def count_terms(
         self, query: DiscoveryQuery, *, kind: str, sample_limit: int = 10_000
     ) -> TermCounts:
-        """How many matching agents have each value of terms of ``kind`` (facets). Exact when
+        """How many matching agents have each value of terms of ``kind`` (facets; values no
+        matching agent has are left out). Exact when
         the query is no more than one status group (kept as running counts); otherwise only
         the first ``sample_limit`` matches are counted, and ``exact`` says whether that was
         all of them."""
