@@ -37,6 +37,7 @@ logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 DEFAULT_FILE_NAME = "registry.sqlite3"
 DEFAULT_BUSY_TIMEOUT = 5.0
+PAGE_CACHE_KIB = 64 * 1024
 
 _DRIVER_ERRORS = (sqlite3.Error, OSError)
 
@@ -117,6 +118,10 @@ class SqliteRecords(
         await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
+        # SQLite's default page cache (2 MiB) holds fewer pages than a bulk import keeps
+        # appending to (one per term of the search index): importing 300,000 agents took a
+        # sixth longer with it. Index probes reuse the inner pages too.
+        await conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
         await self._require_full_text_search(conn)
 
     async def _require_full_text_search(self, conn: aiosqlite.Connection) -> None:
