@@ -32,7 +32,7 @@ from agentvault_registry.storage_backends.sqlite_accounts import _text
 
 #: Word matches are counted up to here, and estimated beyond: counting every match of a
 #: common word would cost more than the search.
-WORD_COUNT_CAP = 20_000
+WORD_COUNT_CAP = 5_000
 #: A driving set this small is read whole and sorted, whatever the sort order.
 SORT_IN_MEMORY_LIMIT = 2_000
 #: A condition matching at most this many agents is read once into a lookup table instead
