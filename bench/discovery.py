@@ -56,7 +56,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import asyncpg
 from _harness import free_port, percentile
-from agents_api import Load, generate
+from agents_api import Load, cpu_seconds, generate
 from discovery_corpus import Corpus, QueryTerms
 
 from agentvault_registry.config.secrets import Secret
@@ -322,17 +322,53 @@ async def measure_http(
     return results
 
 
-def throughput(base: str, classes: dict[str, list[Probe]], clients: int, seconds: float) -> Load:
-    """``clients`` closed-loop clients cycling through every search of every class."""
+@dataclasses.dataclass(frozen=True)
+class Throughput:
+    load: Load
+    #: CPU seconds of the registry process and of PostgreSQL's backends for its database
+    #: (None on SQLite, whose work is the registry process's), warm-up included like
+    #: ``load.total``.
+    server_cpu: float | None
+    database_cpu: float | None
+
+    @property
+    def rate(self) -> float:
+        return len(self.load.latencies) / self.load.seconds
+
+    def per_search(self, cpu: float | None) -> str:
+        return "n/a" if cpu is None else ms(cpu / self.load.total)
+
+
+def throughput(
+    server: RegistryProcess, database: Database, classes: dict[str, list[Probe]], args: Any
+) -> Throughput:
+    """``args.clients`` closed-loop clients cycling through every search of every class, and
+    the CPU the registry and the database spent on them: on a 2-core machine shared by the
+    registry, the database and the clients, CPU per search says more than searches/s."""
     mix = [probe for class_probes in classes.values() for probe in class_probes]
-    url = base + SEARCH_PATH
+    url = server.url + SEARCH_PATH
 
     async def request(session: aiohttp.ClientSession, number: int) -> int:
         async with session.get(url, params=mix[number % len(mix)].params) as response:
             await response.read()
             return response.status
 
-    return asyncio.run(generate(request, clients, seconds))
+    assert server.process is not None
+    server_before, database_before = cpu_seconds(server.process.pid), database.backend_cpu()
+    load = asyncio.run(generate(request, args.clients, args.seconds))
+    server_after, database_after = cpu_seconds(server.process.pid), database.backend_cpu()
+    server_cpu = None if None in (server_before, server_after) else server_after - server_before
+    return Throughput(load, server_cpu, database_cpu(database_before, database_after))
+
+
+def database_cpu(
+    before: dict[int, float | None] | None, after: dict[int, float | None] | None
+) -> float | None:
+    """CPU seconds PostgreSQL's backends spent between two readings; None when unknown."""
+    if before is None or after is None or None in after.values():
+        return None
+    # A backend that started in between (the pool growing) counts from zero.
+    return sum(spent - (before.get(pid) or 0.0) for pid, spent in after.items())
 
 
 # ----------------------------------------------------------------- database
@@ -362,6 +398,24 @@ class Database:
             return Path(f"{self.args.path}.terms.json")
         name = urlsplit(self.args.dsn).path.strip("/")
         return Path(tempfile.gettempdir()) / f"avreg-discovery-{name}.terms.json"
+
+    def backend_cpu(self) -> dict[int, float | None] | None:
+        """CPU seconds of each PostgreSQL backend serving this database (on this host)."""
+        if self.args.backend == "sqlite":
+            return None
+
+        async def backend_pids() -> list[int]:
+            conn = await asyncpg.connect(self.args.dsn)
+            try:
+                rows = await conn.fetch(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            finally:
+                await conn.close()
+            return [row["pid"] for row in rows]
+
+        return {pid: cpu_seconds(pid) for pid in asyncio.run(backend_pids())}
 
     async def agent_count(self, at_most: int) -> int:
         page = await self.records.list_agents(
@@ -456,19 +510,15 @@ def target_p99(args: argparse.Namespace) -> float:
 
 
 def verdicts(
-    args: argparse.Namespace, direct: dict[str, ClassResult], load: Load | None
+    args: argparse.Namespace, direct: dict[str, ClassResult], mixed: Throughput | None
 ) -> list[tuple[str, bool]]:
     limit = target_p99(args)
     checks = [(f"{name} p99 < {limit * 1000:.0f} ms", r.p99 < limit) for name, r in direct.items()]
     if args.backend == "postgresql":
         checks += [(f"{name} p50 < 10 ms", r.p50 < 0.010) for name, r in direct.items()]
-        if load is not None:
-            checks.append((">= 400 searches/s over HTTP", rate(load) >= 400))
+        if mixed is not None:
+            checks.append((">= 400 searches/s over HTTP", mixed.rate >= 400))
     return checks
-
-
-def rate(load: Load) -> float:
-    return len(load.latencies) / load.seconds
 
 
 def ms(seconds: float) -> str:
@@ -480,7 +530,7 @@ def print_report(
     terms: QueryTerms,
     direct: dict[str, ClassResult],
     http: dict[str, ClassResult] | None,
-    load: Load | None,
+    mixed: Throughput | None,
 ) -> None:
     print()
     print(f"discovery on {args.backend}, {args.agents:,} agents, {args.rounds} rounds per class")
@@ -498,20 +548,14 @@ def print_report(
             f"| {ms(over_http.p50) if over_http else 'n/a'} "
             f"| {ms(over_http.p99) if over_http else 'n/a'} |"
         )
-    if load is not None:
-        failures = {status: n for status, n in load.statuses.items() if status != 200}
+    if mixed is not None:
         print()
-        print(
-            f"HTTP throughput, {args.clients} clients, {args.seconds:g} s: {rate(load):,.0f} "
-            f"searches/s, p50 {ms(statistics.median(load.latencies))}, "
-            f"p99 {ms(percentile(load.latencies, 0.99))}"
-            + (f", non-200 answers {failures}" if failures else "")
-        )
+        print(throughput_line(args, mixed))
     for result in [*direct.values(), *(http or {}).values()]:
         for matched in result.matches:
             if not matched.plausible:
                 print(f"WRONG TOTAL: {matched}, the corpus has {matched.probe.expected}")
-    checks = verdicts(args, direct, load)
+    checks = verdicts(args, direct, mixed)
     print()
     print("targets: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in checks))
     summary = {
@@ -521,18 +565,43 @@ def print_report(
         "documents": terms.documents,
         "direct": {name: summary_of(result) for name, result in direct.items()},
         "http": {name: summary_of(result) for name, result in http.items()} if http else None,
-        "throughput": None
-        if load is None
-        else {
-            "clients": args.clients,
-            "searches_per_second": round(rate(load), 1),
-            "p50_ms": round(statistics.median(load.latencies) * 1000, 2),
-            "p99_ms": round(percentile(load.latencies, 0.99) * 1000, 2),
-            "statuses": load.statuses,
-        },
+        "throughput": None if mixed is None else throughput_summary(args, mixed),
         "targets_met": all(ok for _, ok in checks),
     }
     print(json.dumps(summary, separators=(",", ":")))
+
+
+def throughput_line(args: argparse.Namespace, mixed: Throughput) -> str:
+    load = mixed.load
+    failures = {status: n for status, n in load.statuses.items() if status != 200}
+    return (
+        f"HTTP throughput, {args.clients} clients, {args.seconds:g} s: {mixed.rate:,.0f} "
+        f"searches/s, p50 {ms(statistics.median(load.latencies))}, "
+        f"p99 {ms(percentile(load.latencies, 0.99))}; CPU per search: registry "
+        f"{mixed.per_search(mixed.server_cpu)}, PostgreSQL {mixed.per_search(mixed.database_cpu)}"
+        f", clients {mixed.per_search(load.cpu)}"
+        + (f"; non-200 answers {failures}" if failures else "")
+    )
+
+
+def throughput_summary(args: argparse.Namespace, mixed: Throughput) -> dict[str, Any]:
+    load = mixed.load
+
+    def per_search_ms(cpu: float | None) -> float | None:
+        return None if cpu is None else round(cpu / load.total * 1000, 3)
+
+    return {
+        "clients": args.clients,
+        "searches_per_second": round(mixed.rate, 1),
+        "p50_ms": round(statistics.median(load.latencies) * 1000, 2),
+        "p99_ms": round(percentile(load.latencies, 0.99) * 1000, 2),
+        "statuses": load.statuses,
+        "cpu_ms_per_search": {
+            "registry": per_search_ms(mixed.server_cpu),
+            "postgresql": per_search_ms(mixed.database_cpu),
+            "clients": per_search_ms(load.cpu),
+        },
+    }
 
 
 def summary_of(result: ClassResult) -> dict[str, Any]:
@@ -560,15 +629,14 @@ async def direct_phase(
 
 def http_phase(
     database: Database, classes: dict[str, list[Probe]], args: argparse.Namespace
-) -> tuple[dict[str, ClassResult], Load]:
+) -> tuple[dict[str, ClassResult], Throughput]:
     server = RegistryProcess(database.serve_section)
     server.start()
     try:
         per_class = asyncio.run(measure_http(server.url, classes, args.rounds))
-        load = throughput(server.url, classes, args.clients, args.seconds)
+        return per_class, throughput(server, database, classes, args)
     finally:
         server.stop()
-    return per_class, load
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -593,14 +661,14 @@ def main() -> None:
     args = parse_arguments()
     database = Database(args)
     terms, direct = asyncio.run(direct_phase(database, args))
-    http, load = None, None
+    http, mixed = None, None
     if args.http:
         try:
-            http, load = http_phase(database, probes(terms), args)
+            http, mixed = http_phase(database, probes(terms), args)
         except (RuntimeError, aiohttp.ClientError) as error:
             # The direct figures took long to get: report them anyway.
             print(f"the HTTP part failed: {error}", file=sys.stderr)
-    print_report(args, terms, direct, http, load)
+    print_report(args, terms, direct, http, mixed)
 
 
 if __name__ == "__main__":
