@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentvault_registry.storage_backends.agents import DELETED, STATUSES
-from agentvault_registry.storage_backends.discovery import DiscoveryQuery, term
+from agentvault_registry.storage_backends.discovery import DiscoveryQuery, term, term_value
 
 if TYPE_CHECKING:
     import asyncpg
@@ -112,21 +112,16 @@ async def plan_search(conn: asyncpg.Connection, query: DiscoveryQuery) -> Search
     """The conditions of ``query`` with their counts, read on ``conn``."""
     group_terms = {item for group in query.groups for item in group}
     counts = await _term_counts(conn, group_terms | set(STATUS_TERMS))
-    population = sum(counts[status_term].get(status_term[7:], 0) for status_term in STATUS_TERMS)
-    conditions = [_group_condition(group, counts) for group in query.groups]
-    word_queries = await _word_queries(conn, query.words) if query.words else []
-    satisfiable = all(word is not None for word in word_queries)
-    known_words = [word for word in word_queries if word is not None]
-    conditions += [
-        Condition(WORDS, text, agents, postings) for text, agents, postings in known_words
-    ]
-    rank_query = " & ".join(f"({text})" for text, _, _ in known_words) or None
-    return SearchPlan(tuple(conditions), population, rank_query, satisfiable, counts)
-
-
-def total_agents(counts: dict[str, int]) -> int:
-    """Agents of a term over every status, from its counts per status."""
-    return sum(counts.values())
+    population = sum(counts[item].get(term_value("status", item), 0) for item in STATUS_TERMS)
+    words = await _word_conditions(conn, query.words) if query.words else []
+    known_words = [word for word in words if word is not None]
+    return SearchPlan(
+        conditions=(*(_group_condition(group, counts) for group in query.groups), *known_words),
+        population=population,
+        rank_query=" & ".join(f"({word.query})" for word in known_words) or None,
+        satisfiable=len(known_words) == len(words),
+        term_counts=counts,
+    )
 
 
 async def _term_counts(conn: asyncpg.Connection, terms: Iterable[str]) -> dict[str, dict[str, int]]:
@@ -138,33 +133,36 @@ async def _term_counts(conn: asyncpg.Connection, terms: Iterable[str]) -> dict[s
 
 def _group_condition(group: tuple[str, ...], counts: dict[str, dict[str, int]]) -> Condition:
     # An agent with several terms of the group is counted once per term: an upper bound.
-    agents = sum(total_agents(counts.get(item, {})) for item in group)
+    agents = sum(sum(counts.get(item, {}).values()) for item in group)
     return Condition(TERMS, " | ".join(_quoted(item) for item in sorted(group)), agents, agents)
 
 
-async def _word_queries(
+async def _word_conditions(
     conn: asyncpg.Connection, words: tuple[str, ...]
-) -> list[tuple[str, int, int] | None]:
-    """For each word with lexemes: its ``tsquery`` text, the agents it matches (estimated)
-    and the postings behind it; None for a word nothing matches."""
+) -> list[Condition | None]:
+    """The condition of each word that has lexemes (stop words have none); None for a word
+    that nothing matches."""
     lexemes: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for row in await conn.fetch(_WORD_LEXEMES, list(words)):
         lexemes[row["position"]].append((row["lexeme"], row["agents"]))
     unknown = [position for position, found in lexemes.items() if not all(n for _, n in found)]
     stand_ins = await _similar_name_words(conn, words, unknown) if unknown else {}
-    queries: list[tuple[str, int, int] | None] = []
+    conditions: list[Condition | None] = []
     for position, found in sorted(lexemes.items()):
         if position in unknown:
-            queries.append(_stand_in_query(stand_ins.get(position, [])))
+            conditions.append(_stand_in_condition(stand_ins.get(position, [])))
         else:
             text = " & ".join(_quoted(lexeme) for lexeme, _ in found)
-            queries.append((text, min(n for _, n in found), sum(n for _, n in found)))
-    return queries
+            agents = [n for _, n in found]
+            conditions.append(Condition(WORDS, text, min(agents), sum(agents)))
+    return conditions
 
 
 async def _similar_name_words(
     conn: asyncpg.Connection, words: tuple[str, ...], positions: list[int]
 ) -> dict[int, list[tuple[str, int, int]]]:
+    """For each word at ``positions`` (from 1): the words of names most like it, with the
+    agents having each and the agents having it in their name."""
     rows = await conn.fetch(
         _SIMILAR_NAME_WORDS, [words[position - 1] for position in positions], positions
     )
@@ -174,11 +172,13 @@ async def _similar_name_words(
     return similar
 
 
-def _stand_in_query(similar: list[tuple[str, int, int]]) -> tuple[str, int, int] | None:
+def _stand_in_condition(similar: list[tuple[str, int, int]]) -> Condition | None:
+    """Any of the ``similar`` words, in a name (weight A)."""
     if not similar:
         return None
     text = " | ".join(f"{_quoted(word)}:A" for word, _, _ in similar)
-    return text, sum(names for _, _, names in similar), sum(agents for _, agents, _ in similar)
+    names = sum(in_names for _, _, in_names in similar)
+    return Condition(WORDS, text, names, sum(agents for _, agents, _ in similar))
 
 
 def _quoted(lexeme: str) -> str:

@@ -200,9 +200,12 @@ async def page_in_order(
         and lookup.postings_cost + lookup.rows * FETCH_ROW < min(rows_to_scan, MAX_WALK) * per_row
     ):
         return await _look_up_page(conn, lookup, order, after, wanted)
+    if lookup is None:
+        # Without conditions every row matches: the walk reads just the rows wanted.
+        return await _walk_page(conn, plan, order, after, wanted, wanted)
     budget = math.ceil(min(rows_to_scan * WALK_MARGIN, MAX_WALK))
     walked = await _walk_page(conn, plan, order, after, budget, wanted)
-    if len(walked) == wanted or lookup is None:
+    if len(walked) == wanted:
         return walked
     reached = await _walk_end(conn, order, after, budget)
     if reached is None:
