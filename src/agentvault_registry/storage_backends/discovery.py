@@ -59,7 +59,7 @@ MAX_WORDS = 16
 #: Bumped whenever what :func:`agent_terms` or :func:`agent_text` derive changes: backends
 #: rebuild an index built by an older version when they migrate (registry meta
 #: ``discovery_index_version``).
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -75,6 +75,12 @@ def term(kind: str, value: Any) -> str:
 def term_value(kind: str, stored: str) -> str:
     """The value part of a term of ``kind``."""
     return stored[len(kind) + 1 :]
+
+
+def media_type_term(media_type: str) -> str:
+    """A media type as terms hold it: case folded (media types are case-insensitive) and
+    without blanks around its parameters, so ``Text/Plain; charset=UTF-8`` is one value."""
+    return ";".join(part.strip() for part in media_type.lower().split(";"))
 
 
 def plain_words(text: str) -> tuple[str, ...]:
@@ -131,8 +137,8 @@ def agent_terms(agent: AgentRecord) -> frozenset[str]:
         ("capability", agent.capabilities),
         ("tag", agent.tags),
         ("binding", summary.get("bindings", ())),
-        ("input_mode", summary.get("input_modes", ())),
-        ("output_mode", summary.get("output_modes", ())),
+        ("input_mode", map(media_type_term, summary.get("input_modes", ()))),
+        ("output_mode", map(media_type_term, summary.get("output_modes", ()))),
         ("security_scheme", summary.get("security_schemes", ())),
         ("extension", summary.get("extensions", ())),
     ):

@@ -119,6 +119,59 @@ async def test_remote_agents_are_merged_once_and_labelled(aiohttp_client, make_a
     assert names(by_date) == ["Remote Scribe", "Local Scribe"]
 
 
+async def test_fields_pages_and_sizes_with_remote_agents(aiohttp_client, make_app):
+    federation = FakeFederation()
+    client = await aiohttp_client(make_app(app_overrides(), plugins=[("fake_fed", federation)]))
+    headers, _ = await account(client, "alice")
+    for number in range(3):
+        await client.post(
+            "/api/v1/agents",
+            json={
+                "name": f"Local {number}",
+                "description": "Local.",
+                "apiEndpoints": [f"https://local{number}.example.net/a2a"],
+                "capabilities": ["write"],
+            },
+            headers=headers,
+        )
+    federation.local_did = "did:agentvault:00000000-0000-4000-8000-000000000000"
+    narrowed = await (
+        await client.get(f"{SEARCH}?include_federated=true&fields=name&per_page=2")
+    ).json()
+    # Newest first: the remote agent dated 2099, the two newest local ones; at most
+    # per_page remote agents beside the local page, fields picked after merging.
+    assert narrowed["agents"] == [
+        {"name": "Remote Scribe"},
+        {"name": "Local 2"},
+        {"name": "Local 1"},
+        {"name": "Shadow Of Local"},
+    ]
+    asked = len(federation.queries)
+    second = await (
+        await client.get(
+            f"{SEARCH}?include_federated=true&per_page=2&cursor="
+            + narrowed["pagination"]["next_cursor"]
+        )
+    ).json()
+    assert names(second) == ["Local 0"]
+    assert len(federation.queries) == asked  # later pages are local: no peer is asked
+    assert second["federation_status"]["peers_queried"] == 0
+
+
+class RaisingFederation:
+    @hookimpl
+    def discover_remote_agents(self, app, query):
+        raise RuntimeError("raised before returning anything")
+
+
+async def test_a_federation_hook_that_raises_leaves_local_results(aiohttp_client, make_app):
+    client = await aiohttp_client(
+        make_app(app_overrides(), plugins=[("raising_fed", RaisingFederation())])
+    )
+    response = await client.get(f"{SEARCH}?include_federated=true")
+    assert response.status == 200
+
+
 async def test_a_failing_federation_plugin_leaves_local_results(aiohttp_client, make_app):
     client = await aiohttp_client(
         make_app(app_overrides(), plugins=[("broken_fed", BrokenFederation())])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from discovery_helpers import AUDIT_EXTENSION, names
+from discovery_helpers import AUDIT_EXTENSION, card, names, skill
 
 ACTIVE = {"Polyglot Translator", "Invoice Reader", "Travel Planner", "Weather Oracle"}
 
@@ -186,4 +186,35 @@ async def test_facets_count_types_bindings_and_schemes(discovery_client, fleet):
     assert {item["value"]: item["count"] for item in facets["agent_type"]} == {
         "assistant": 1,
         "orchestrator": 1,
+    }
+
+
+async def test_custom_bindings_and_media_types_match_as_cards_spell_them(discovery_client, fleet):
+    body = {
+        "card": card(
+            "Socket Speaker",
+            "Talks over a custom transport.",
+            skills=[skill("speak", "Speak", "voice")],
+            bindings=("websocket", "json-rpc"),
+            input_modes=("Application/PDF", "text/plain; charset=UTF-8"),
+        )
+    }
+    created = await discovery_client.post(
+        "/api/v1/agents", json=body, headers=fleet.headers["alice"]
+    )
+    assert created.status == 201, await created.text()
+    for params in (
+        {"protocol_binding": "websocket"},
+        {"protocol_binding": "JSON-RPC"},
+        {"input_mode": "application/pdf", "protocol_binding": "websocket"},
+        {"input_mode": "TEXT/PLAIN;charset=utf-8"},
+    ):
+        response = await discovery_client.get(f"/api/v1/discovery/agents?{urlencode(params)}")
+        assert "Socket Speaker" in names(await response.json()), params
+    facets = await (
+        await discovery_client.get("/api/v1/discovery/agents?facets=true&q=transport")
+    ).json()
+    assert {item["value"] for item in facets["facets"]["protocol_binding"]} == {
+        "websocket",
+        "JSONRPC",
     }

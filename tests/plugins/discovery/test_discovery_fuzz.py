@@ -37,8 +37,10 @@ QUERY_PARAMETERS = (
     "fields",
     "facets",
     "include_federated",
+    "cursor",
 )
 FILTERS = tuple(name for name in QUERY_PARAMETERS[2:17] if name != "capability_match")
+CAPABILITY_PARAMETERS = ("q", "capabilities", "capability_match", "limit", *FILTERS)
 TEXT = st.text(max_size=300)
 JSON_VALUES = st.recursive(
     st.none()
@@ -70,6 +72,14 @@ def _fuzz(base_url: str) -> None:
     @given(st.dictionaries(st.sampled_from(QUERY_PARAMETERS), TEXT, max_size=6))
     def query_strings(parameters: dict[str, str]) -> None:
         url = f"{base_url}/api/v1/discovery/agents?{urllib.parse.urlencode(parameters)}"
+        # A cursor the registry did not give out is a 400; nothing else may be.
+        allowed = (200, 400, 422) if "cursor" in parameters else (200, 422)
+        assert _status(urllib.request.Request(url)) in allowed, parameters
+
+    @EXAMPLES
+    @given(st.dictionaries(st.sampled_from(CAPABILITY_PARAMETERS), TEXT, max_size=6))
+    def capability_counts(parameters: dict[str, str]) -> None:
+        url = f"{base_url}/api/v1/discovery/capabilities?{urllib.parse.urlencode(parameters)}"
         assert _status(urllib.request.Request(url)) in (200, 422), parameters
 
     @EXAMPLES
@@ -96,6 +106,7 @@ def _fuzz(base_url: str) -> None:
         assert _status(request) in (200, 422), body
 
     query_strings()
+    capability_counts()
     bodies()
 
 

@@ -146,3 +146,29 @@ async def _register_bulk_like(client, headers, number: int) -> None:
         headers=headers,
     )
     assert response.status == 201, await response.text()
+
+
+async def test_a_walk_by_long_non_latin_names_follows_every_cursor(discovery_client):
+    headers, _ = await account(discovery_client, "yuri")
+    for letter in "ЮЯЖ":
+        created = await discovery_client.post(
+            "/api/v1/agents",
+            json={
+                "name": letter * 200,
+                "description": "A long name.",
+                "apiEndpoints": ["https://long.example.net/a2a"],
+            },
+            headers=headers,
+        )
+        assert created.status == 201, await created.text()
+    seen, cursor = [], None
+    while True:
+        query = "sort=name&per_page=1" + (f"&cursor={cursor}" if cursor else "")
+        response = await discovery_client.get(f"/api/v1/discovery/agents?{query}")
+        assert response.status == 200, await response.text()
+        document = await response.json()
+        seen += [name[0] for name in names(document)]
+        cursor = document["pagination"]["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["Ж", "Ю", "Я"]

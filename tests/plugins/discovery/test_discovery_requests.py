@@ -235,3 +235,59 @@ async def test_searching_needs_no_account_but_accepts_one(discovery_client, flee
         SEARCH, headers={"Authorization": f"Bearer {header}.{payload}.c2lnbmF0dXJl"}
     )
     assert forged.status == 401
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cursor=garbage",
+        "page=2",
+        "per_page=5",
+        "facets=true",
+        "include_federated=true",
+        "sort=name",
+        "fields=name",
+    ],
+)
+async def test_capabilities_refuse_what_only_searches_take(discovery_client, query):
+    response = await discovery_client.get(f"/api/v1/discovery/capabilities?{query}")
+    assert response.status == 422, await response.text()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"fields": []}, "fields"),
+        (
+            {
+                "filters": {
+                    "capabilities": {
+                        "any": [f"a{i}" for i in range(15)],
+                        "all": [f"b{i}" for i in range(6)],
+                    }
+                }
+            },
+            "filters",
+        ),
+    ],
+)
+async def test_empty_field_lists_and_too_many_capabilities_are_refused(
+    discovery_client, body, field
+):
+    response = await discovery_client.post("/api/v1/discovery/search", json=body)
+    assert response.status == 422, await response.text()
+    assert field in (await response.json())["details"]
+    empty = await discovery_client.get(f"{SEARCH}?fields=")
+    assert empty.status == 422
+
+
+async def test_if_none_match_takes_lists_weak_tags_and_star(discovery_client, fleet):
+    etag = (await discovery_client.get(SEARCH)).headers["ETag"]
+    for header in (f'"other", {etag}', f"W/{etag}", "*"):
+        response = await discovery_client.get(SEARCH, headers={"If-None-Match": header})
+        assert response.status == 304, header
+    posted = await discovery_client.post(
+        "/api/v1/discovery/search", json={}, headers={"If-None-Match": etag}
+    )
+    assert posted.status == 200
+    assert posted.headers["Cache-Control"] == "no-cache"

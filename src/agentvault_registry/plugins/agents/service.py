@@ -59,6 +59,16 @@ REPLACE_DEFAULTS: Mapping[str, Any] = {
 }
 
 
+def with_derived_summary(agent: AgentRecord, changes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``changes``, plus the search summary of the card derived for the agent they leave
+    card-less: computed from the agent as read just before this write attempt, so a retry
+    after a concurrent update never restores what that update changed."""
+    if changes.get("card_blob_key", agent.card_blob_key) is not None:
+        return changes
+    changed = dataclasses.replace(agent, **changes)
+    return {**changes, "card_summary": derived_summary(changed)}
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -217,8 +227,6 @@ class AgentService:
             raise ValidationFailed(
                 details={"apiEndpoints": ["Required while the agent has no card of its own."]}
             )
-        if changes.get("card_blob_key", agent.card_blob_key) is None:
-            changes["card_summary"] = derived_summary(dataclasses.replace(agent, **changes))
         if any(
             key in PROOF_VOIDING_FIELDS and value != getattr(agent, key)
             for key, value in changes.items()
@@ -239,10 +247,14 @@ class AgentService:
         another update lands between our read and our write (a 412 nobody asked for)."""
         event = AgentEvent(UPDATED, agent.id, actor.subject, utcnow(), {})
         if expected_version is not None:
-            return await self.records.update_agent(agent.id, expected_version, changes, event)
+            return await self.records.update_agent(
+                agent.id, expected_version, with_derived_summary(agent, changes), event
+            )
         for attempt in range(UNCONDITIONAL_ATTEMPTS):
             try:
-                return await self.records.update_agent(agent.id, agent.version, changes, event)
+                return await self.records.update_agent(
+                    agent.id, agent.version, with_derived_summary(agent, changes), event
+                )
             except PreconditionFailed:
                 if attempt == UNCONDITIONAL_ATTEMPTS - 1:
                     raise

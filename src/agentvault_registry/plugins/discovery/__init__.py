@@ -11,7 +11,7 @@ With ``include_federated=true`` the federation plugin contributes remote agents 
     cache_ttl = 30              # seconds an identical search is answered from the cache; 0: off
     count_limit = 1000          # totals are exact up to this many matches
     rank_limit = 1000           # relevance ranks at most this many candidates
-    facet_sample_limit = 10000  # facets of a filtered search count this many matches at most
+    facet_sample_limit = 2000   # facets of a filtered search count this many matches at most
 
     [rate_limits]
     "discovery.search" = "100/minute"
@@ -22,32 +22,25 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema
 
 from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.appkeys import PLUGIN_MANAGER, SETTINGS, STORAGE
-from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.core.hookspecs import hookimpl
-from agentvault_registry.core.ratelimit import RateLimit
+from agentvault_registry.core.ratelimit import LOCAL, RateLimit
 from agentvault_registry.plugins.discovery import views
 from agentvault_registry.plugins.discovery.appkeys import DISCOVERY_SERVICE, TEMPLATES
 from agentvault_registry.plugins.discovery.remote import RemoteQuery, RemoteResults
+from agentvault_registry.plugins.discovery.schemas import DiscoveryOptionsSchema
 from agentvault_registry.plugins.discovery.service import (
     DiscoveryOptions,
     DiscoveryService,
-    gather_remote,
+    ask_plugins,
 )
 from agentvault_registry.plugins.discovery.templates import builtin_templates, checked_templates
 
 REQUIRES = ("agents",)
 NAME = "discovery"
-
-
-class DiscoveryOptionsSchema(Schema):
-    cache_ttl = fields.Float(load_default=30.0, validate=validate.Range(0, 3600))
-    count_limit = fields.Integer(load_default=1_000, validate=validate.Range(1, 100_000))
-    rank_limit = fields.Integer(load_default=1_000, validate=validate.Range(1, 100_000))
-    facet_sample_limit = fields.Integer(load_default=10_000, validate=validate.Range(1, 1_000_000))
 
 
 @hookimpl
@@ -63,7 +56,7 @@ def register_routes(settings: Settings) -> list[web.RouteDef]:
 @hookimpl
 def register_rate_limits() -> list[RateLimit]:
     # Searches are reads: while the cache backend is down each process limits on its own.
-    return [RateLimit("discovery.search", "100/minute", "local", "discovery searches per client")]
+    return [RateLimit("discovery.search", "100/minute", LOCAL, "discovery searches per client")]
 
 
 @hookimpl
@@ -73,12 +66,7 @@ def startup(app: web.Application) -> None:
     pm = app[PLUGIN_MANAGER]
 
     async def ask_peers(query: RemoteQuery) -> list[RemoteResults]:
-        calls = [
-            await_me_maybe(result)
-            for result in pm.hook.discover_remote_agents(app=app, query=query)
-            if result is not None
-        ]
-        return await gather_remote(calls)
+        return await ask_plugins(app, pm.hook.discover_remote_agents, query)
 
     options = DiscoveryOptions(**settings.plugin_config(NAME))
     app[DISCOVERY_SERVICE] = DiscoveryService(storage.records, storage.cache, options, ask_peers)

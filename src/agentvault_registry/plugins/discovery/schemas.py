@@ -22,20 +22,21 @@ from marshmallow import (
     validates_schema,
 )
 
+from agentvault_registry.a2a.bindings import canonical_binding
 from agentvault_registry.a2a.derive import SECURITY_SCHEME_TYPES
 from agentvault_registry.a2a.schema_fields import StrictBoolean
 from agentvault_registry.core.pagination import PaginationSchema
 from agentvault_registry.plugins.agents.schemas import CLIENT_STATUSES, AgentSchema, printable
 from agentvault_registry.storage_backends.agents import ACTIVE
-from agentvault_registry.storage_backends.discovery import SORTS, term
+from agentvault_registry.storage_backends.discovery import SORTS, media_type_term, term
 
 MAX_TEXT = 256
 MAX_CAPABILITIES = 20
 MAX_VALUES = 20
 MAX_PER_PAGE = 100
+MAX_CURSOR = 1_500
 #: Deeper than this by page number is refused: cursors page at the same cost at any depth.
 MAX_OFFSET = 10_000
-CORE_BINDINGS = ("JSONRPC", "GRPC", "HTTP+JSON")
 SCHEME_NAMES = tuple(SECURITY_SCHEME_TYPES.values())
 #: Fields a result may be narrowed to with ``fields=``.
 RESULT_FIELDS = (
@@ -48,8 +49,9 @@ RESULT_FIELDS = (
 
 
 def _binding(value: str) -> str:
-    # A "+" in a query string arrives as a space: "HTTP JSON" is HTTP+JSON.
-    return value.strip().upper().replace(" ", "+")
+    # A "+" in a query string arrives as a space ("HTTP JSON" is HTTP+JSON); core bindings in
+    # any known spelling become the spelling cards are normalized to, custom ones stay as sent.
+    return canonical_binding(value.strip().replace(" ", "+"))
 
 
 def _scheme(value: str) -> str:
@@ -60,10 +62,12 @@ def _scheme(value: str) -> str:
 
 
 def _media_type(value: str) -> str:
-    spelled = value.strip().lower().replace(" ", "+")
-    if "/" not in spelled:
+    """A media type as the index keeps it (see :func:`media_type_term`); a "+" of the type
+    (``application/ld+json``) may arrive from a query string as a space."""
+    essence, separator, parameters = value.partition(";")
+    if "/" not in essence:
         raise ValidationError("Not a media type (type/subtype).")
-    return spelled
+    return media_type_term(essence.strip().replace(" ", "+") + separator + parameters)
 
 
 @dataclass(frozen=True)
@@ -181,14 +185,18 @@ def _checked_capabilities(name: str, values: list[str]) -> tuple[str, ...]:
     if len(values) > MAX_CAPABILITIES:
         raise ValidationError({name: [f"At most {MAX_CAPABILITIES} capabilities."]})
     for value in values:
-        if not value.strip() or len(value) > 100 or any(ord(c) < 32 for c in value):
-            raise ValidationError(
-                {name: ["Each capability must be 1 to 100 printable characters."]}
-            )
+        if not value.strip() or len(value) > 100:
+            raise ValidationError({name: ["Each capability must be 1 to 100 characters."]})
+        try:
+            printable(value)
+        except ValidationError as exc:
+            raise ValidationError({name: exc.messages}) from None
     return tuple(dict.fromkeys(value.strip() for value in values))
 
 
 def _checked_fields(values: list[str]) -> tuple[str, ...]:
+    if not values:
+        raise ValidationError({"fields": ["Name at least one field, or leave fields out."]})
     unknown = [value for value in values if value not in RESULT_FIELDS]
     if unknown:
         raise ValidationError({"fields": [f"Unknown field(s): {', '.join(unknown[:5])}."]})
@@ -199,7 +207,8 @@ class PagingMixin(Schema):
     sort = fields.String(validate=validate.OneOf(SORTS))
     page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_OFFSET))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PER_PAGE))
-    cursor = fields.String(validate=validate.Length(max=500))
+    # A name cursor holds a name of up to 200 characters of up to 4 bytes, base64-encoded.
+    cursor = fields.String(validate=validate.Length(max=MAX_CURSOR))
     include_federated = fields.Boolean(load_default=False)
     facets = fields.Boolean(load_default=False)
 
@@ -259,12 +268,12 @@ def search_from_query(data: dict[str, Any]) -> Search:
         capabilities_any=() if match_all else capabilities,
         capabilities_all=capabilities if match_all else (),
         sort=data.get("sort"),
-        page=data["page"],
-        per_page=data["per_page"],
+        page=data.get("page", 1),
+        per_page=data.get("per_page", 20),
         cursor=data.get("cursor"),
         fields=_checked_fields(_split(data["fields_"])) if "fields_" in data else None,
-        include_federated=data["include_federated"],
-        facets=data["facets"],
+        include_federated=data.get("include_federated", False),
+        facets=data.get("facets", False),
     )
 
 
@@ -316,6 +325,10 @@ def _capability_groups(value: Any) -> dict[str, tuple[str, ...]]:
         loaded = CapabilityMatchSchema().load(value)
     except ValidationError as exc:
         raise ValidationError({"capabilities": exc.messages}) from None
+    if sum(len(values) for values in loaded.values()) > MAX_CAPABILITIES:
+        raise ValidationError(
+            {"capabilities": [f"At most {MAX_CAPABILITIES} capabilities in all."]}
+        )
     return {
         mode: _checked_capabilities(f"capabilities.{mode}", values)
         for mode, values in loaded.items()
@@ -357,7 +370,10 @@ class SearchBodySchema(PagingMixin, Strict):
         )
 
 
-class _CapabilitiesQueryBase(_DiscoveryQueryBase):
+class _CapabilitiesQueryBase(Strict):
+    q = _text_field()
+    capabilities = _comma_list()
+    capability_match = fields.String(load_default="any", validate=validate.OneOf(["any", "all"]))
     limit = fields.Integer(load_default=1_000, validate=validate.Range(1, 10_000))
 
     @post_load
@@ -371,6 +387,15 @@ CapabilitiesQuerySchema = type(
     (_CapabilitiesQueryBase,),
     _filter_fields(_comma_list, fields.Boolean),
 )
+
+
+class DiscoveryOptionsSchema(Strict):
+    """``[plugins.discovery]``: see the plugin's docstring."""
+
+    cache_ttl = fields.Float(load_default=30.0, validate=validate.Range(0, 3600))
+    count_limit = fields.Integer(load_default=1_000, validate=validate.Range(1, 100_000))
+    rank_limit = fields.Integer(load_default=1_000, validate=validate.Range(1, 100_000))
+    facet_sample_limit = fields.Integer(load_default=2_000, validate=validate.Range(1, 100_000))
 
 
 class TemplatesQuerySchema(Strict):

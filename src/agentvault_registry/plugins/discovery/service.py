@@ -4,22 +4,29 @@ Results are cached in the cache backend for a short TTL under keys that carry a 
 every agent change bumps it, so a change invalidates every cached search at once without
 scanning keys. The generation has two parts: a shared counter in the cache backend (changes
 made by other processes) and this process's own counter, bumped synchronously before a
-write's response is sent, so a client always finds what it has just written.
+write's response is sent, so a client of this process finds what it has just written. Keys
+also name the process: two processes whose own counters happen to be equal never read each
+other's answers. Another process's write is seen once its shared bump lands (milliseconds),
+or after the TTL if the cache could not be told. With a read replica, an answer may lag the
+primary by the replica's delay and is cached like any other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import logging
 import math
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.core.errors import BackendError
 from agentvault_registry.plugins.agents.schemas import agent_json
 from agentvault_registry.plugins.discovery.cursors import decode_cursor, encode_cursor
@@ -36,6 +43,10 @@ from agentvault_registry.storage_backends.discovery import (
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "discovery:generation"
+#: A cache that does not answer within this long is skipped: a search never waits on it.
+CACHE_DEADLINE = 0.25
+#: Facet values listed per facet, most common first.
+FACET_VALUES = 50
 #: Facets a search response counts with ``facets=true``: API name -> term kind.
 RESPONSE_FACETS = {
     "agent_type": "agent_type",
@@ -57,7 +68,7 @@ class DiscoveryOptions:
     #: Relevance ranks at most this many candidates.
     rank_limit: int = 1_000
     #: Facets of a filtered search count at most this many matches.
-    facet_sample_limit: int = 10_000
+    facet_sample_limit: int = 2_000
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,7 @@ class DiscoveryService:
         self._options = options
         self._ask_peers = ask_peers
         self._local_generation = 0
+        self._process = secrets.token_hex(4)
 
     # ------------------------------------------------------------------ invalidation
 
@@ -138,13 +150,18 @@ class DiscoveryService:
     # ------------------------------------------------------------------ searches
 
     async def search(self, search: Search, registry_url: str) -> Answer:
-        local = await self._cached(
+        if not search.include_federated:
+            return await self._local(search, registry_url)
+        # Remote agents are merged whole (they are sorted and deduplicated by fields the
+        # client may not have asked for); the fields are picked afterwards.
+        local = await self._local(dataclasses.replace(search, fields=None), registry_url)
+        return await self._with_remote(search, json.loads(local.body))
+
+    async def _local(self, search: Search, registry_url: str) -> Answer:
+        return await self._cached(
             ("search", registry_url, *self._search_key(search)),
             lambda: self._local_search(search, registry_url),
         )
-        if not search.include_federated:
-            return local
-        return await self._with_remote(search, json.loads(local.body))
 
     async def capabilities(self, search: Search, limit: int) -> Answer:
         async def count() -> dict[str, Any]:
@@ -153,10 +170,10 @@ class DiscoveryService:
                 kind="capability",
                 sample_limit=self._options.facet_sample_limit,
             )
-            ranked = sorted(counted.counts.items(), key=lambda item: (-item[1], item[0]))
             return {
                 "capabilities": [
-                    {"capability": value, "count": count} for value, count in ranked[:limit]
+                    {"capability": value, "count": count}
+                    for value, count in most_common(counted.counts, limit)
                 ],
                 "counts_exact": counted.exact,
             }
@@ -237,7 +254,7 @@ class DiscoveryService:
             facets["exact"] = facets["exact"] and counted.exact
             facets[name] = [
                 {"value": value, "count": count}
-                for value, count in sorted(counted.counts.items(), key=lambda i: (-i[1], i[0]))
+                for value, count in most_common(counted.counts, FACET_VALUES)
             ]
         return facets
 
@@ -250,23 +267,31 @@ class DiscoveryService:
     # ------------------------------------------------------------------ federation
 
     async def _with_remote(self, search: Search, document: dict[str, Any]) -> Answer:
+        """The local page with remote agents: on the first page only (peers page their own
+        results; later pages are local, so a cursor walk stays exact), at most ``per_page``
+        of them beside the local ones, a DID listed locally shown once."""
+        if search.page != 1 or search.cursor is not None:
+            document["federation_status"] = federation_status(True)
+            return answer(self._picked(document, search))
         started = time.perf_counter()
-        query = self._query(search)
+        sort = self._query(search).sort
         results = await self._ask_peers(
             RemoteQuery(
                 text=search.text,
                 filters=search.remote_filters(),
-                sort=query.sort,
+                sort=sort,
                 limit=search.per_page,
             )
         )
         elapsed_ms = (time.perf_counter() - started) * 1000
-        first_page = search.page == 1 and search.cursor is None
-        if first_page:
-            remote = [self._shown(dict(agent), search) for agent in _remote_agents(results)]
-            document["agents"] = merged(document["agents"], remote, query.sort)
+        remote = _remote_agents(results)[: search.per_page]
+        document["agents"] = merged(document["agents"], remote, sort)
         document["federation_status"] = federation_status(True, results, elapsed_ms)
-        return answer(document)
+        return answer(self._picked(document, search))
+
+    def _picked(self, document: dict[str, Any], search: Search) -> dict[str, Any]:
+        document["agents"] = [self._shown(agent, search) for agent in document["agents"]]
+        return document
 
     # ------------------------------------------------------------------ cache
 
@@ -288,25 +313,28 @@ class DiscoveryService:
 
     async def _cache_key(self, key_parts: tuple[Any, ...]) -> str | None:
         try:
-            shared = await self._cache.get(GENERATION_KEY)
-        except BackendError:
+            async with asyncio.timeout(CACHE_DEADLINE):
+                shared = await self._cache.get(GENERATION_KEY)
+        except (BackendError, TimeoutError):
             log.debug("discovery cache unavailable; answering without it", exc_info=True)
             return None
         digest = hashlib.sha256(json.dumps(key_parts, default=str).encode()).hexdigest()
-        generation = f"{int(shared or 0)}.{self._local_generation}"
+        generation = f"{int(shared or 0)}.{self._process}.{self._local_generation}"
         return f"discovery:answer:{generation}:{digest}"
 
     async def _cache_get(self, key: str) -> bytes | None:
         try:
-            return await self._cache.get(key)
-        except BackendError:
+            async with asyncio.timeout(CACHE_DEADLINE):
+                return await self._cache.get(key)
+        except (BackendError, TimeoutError):
             log.debug("discovery cache unavailable; answering without it", exc_info=True)
             return None
 
     async def _cache_set(self, key: str, value: bytes) -> None:
         try:
-            await self._cache.set(key, value, ttl=self._options.cache_ttl)
-        except BackendError:
+            async with asyncio.timeout(CACHE_DEADLINE):
+                await self._cache.set(key, value, ttl=self._options.cache_ttl)
+        except (BackendError, TimeoutError):
             log.debug("discovery cache unavailable; answer not kept", exc_info=True)
 
 
@@ -319,11 +347,12 @@ def merged(
 ) -> list[dict[str, Any]]:
     """Local agents and remote ones in one list: a DID listed locally (or by an earlier peer)
     is shown once, local first; the list follows the sort (relevance: local, then remote)."""
-    seen = {agent.get("did") for agent in local}
+    seen = {agent["did"] for agent in local}
     extra = []
     for agent in remote:
-        if agent.get("did") not in seen:
-            seen.add(agent.get("did"))
+        did = agent.get("did")
+        if did is None or did not in seen:
+            seen.add(did)
             extra.append(dict(agent))
     combined = local + extra
     if sort == "name":
@@ -346,13 +375,25 @@ def _instant(value: Any) -> dt.datetime:
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
-async def gather_remote(calls: Sequence[Awaitable[RemoteResults]]) -> list[RemoteResults]:
-    """Every plugin's remote results; a plugin that fails contributes nothing."""
-    results = await asyncio.gather(*calls, return_exceptions=True)
+async def ask_plugins(
+    app: Any, hook: Callable[..., list[Any]], query: RemoteQuery
+) -> list[RemoteResults]:
+    """Every ``discover_remote_agents`` implementation's results; one that fails, whether
+    when called or when awaited, contributes nothing and is logged."""
+    try:
+        calls = [await_me_maybe(result) for result in hook(app=app, query=query) if result]
+    except Exception:
+        log.warning("discover_remote_agents failed", exc_info=True)
+        return []
     answered = []
-    for result in results:
+    for result in await asyncio.gather(*calls, return_exceptions=True):
         if isinstance(result, RemoteResults):
             answered.append(result)
         elif isinstance(result, BaseException):
             log.warning("discover_remote_agents failed", exc_info=result)
     return answered
+
+
+def most_common(counts: Mapping[str, int], limit: int) -> list[tuple[str, int]]:
+    """The ``limit`` values with the highest counts, ties in value order."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

@@ -17,16 +17,27 @@ QUERY = schemas.DiscoveryQuerySchema()
 BODY = schemas.SearchBodySchema()
 CAPABILITIES_QUERY = schemas.CapabilitiesQuerySchema()
 TEMPLATES_QUERY = schemas.TemplatesQuerySchema()
-#: Answers may be reused briefly by clients and shared caches: agents are public records.
-CACHE_CONTROL = "public, max-age=5"
-CONDITIONAL = {"If-None-Match": "An ETag of an earlier answer: 304 when nothing changed."}
+#: Clients keep answers but revalidate each time (a cheap 304): a cached answer must never
+#: hide a client's own write from it.
+CACHE_CONTROL = "no-cache"
+CONDITIONAL = {"If-None-Match": "ETags of earlier answers: 304 when nothing changed."}
 
 
 def respond(request: web.Request, result: Answer) -> web.Response:
     headers = {"ETag": result.etag, "Cache-Control": CACHE_CONTROL}
-    if request.headers.get("If-None-Match") == result.etag:
+    if request.method in ("GET", "HEAD") and _matches(request, result.etag):
         return web.Response(status=304, headers=headers)
     return web.Response(body=result.body, content_type="application/json", headers=headers)
+
+
+def _matches(request: web.Request, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag``: a list, weak forms and ``*`` count
+    (RFC 9110 compares weakly for this header)."""
+    header = request.headers.get("If-None-Match")
+    if header is None:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or etag in tags
 
 
 @api_doc(
@@ -55,7 +66,6 @@ async def search_agents(request: web.Request) -> web.Response:
     body=schemas.SearchBodySchema,
     response=schemas.DiscoveryResponseSchema,
     errors=[400, 413, 415, 422, 429],
-    headers=CONDITIONAL,
     description="The same search as `GET /discovery/agents`; `filters.capabilities` may be "
     '`{"any": [...], "all": [...]}`. Unknown filters are refused.',
 )
