@@ -155,3 +155,23 @@ def private_postgres() -> Iterator[PrivatePostgres]:
             server.kill()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+async def private_redis_client(aiohttp_client, make_app, private_redis):
+    """A registry on SQLite whose cache is :func:`private_redis` (short timeouts, so an
+    outage is noticed within seconds), for tests that stop and restart Redis."""
+    app = make_app(
+        {
+            "plugins": {"auth": {"bcrypt_cost": 4}},
+            "storage": {
+                "cache": {
+                    "backend": "redis",
+                    "url": private_redis.url,
+                    "socket_timeout": 2,
+                    "socket_connect_timeout": 2,
+                }
+            },
+        }
+    )
+    return await aiohttp_client(app)

@@ -13,21 +13,8 @@ RECOVERY_SECONDS = 20
 
 
 @pytest.fixture
-async def client(aiohttp_client, make_app, private_redis):
-    app = make_app(
-        {
-            "plugins": {"auth": {"bcrypt_cost": 4}},
-            "storage": {
-                "cache": {
-                    "backend": "redis",
-                    "url": private_redis.url,
-                    "socket_timeout": 2,
-                    "socket_connect_timeout": 2,
-                }
-            },
-        }
-    )
-    return await aiohttp_client(app)
+def client(private_redis_client):
+    return private_redis_client
 
 
 async def log_in(client):

@@ -11,21 +11,8 @@ SEARCH = "/api/v1/discovery/agents?capabilities=survive"
 
 
 @pytest.fixture
-async def client(aiohttp_client, make_app, private_redis):
-    app = make_app(
-        {
-            "plugins": {"auth": {"bcrypt_cost": 4}},
-            "storage": {
-                "cache": {
-                    "backend": "redis",
-                    "url": private_redis.url,
-                    "socket_timeout": 2,
-                    "socket_connect_timeout": 2,
-                }
-            },
-        }
-    )
-    return await aiohttp_client(app)
+def client(private_redis_client):
+    return private_redis_client
 
 
 async def test_searches_answer_while_redis_is_down_and_after(client, private_redis):
