@@ -468,7 +468,11 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 async def prepare(database: Database, args: argparse.Namespace) -> QueryTerms:
     """The open database seeded with ``args.agents`` agents, and the query terms of its
     corpus."""
+    started = time.perf_counter()
+    # Rebuilds a search index that older code built (another INDEX_VERSION): minutes at a
+    # million agents, so say how long it took.
     await database.records.migrate()
+    print(f"migrated in {time.perf_counter() - started:.0f} s", flush=True)
     held = await database.agent_count(args.agents + 1)
     corpus = Corpus(args.agents, seed=args.seed)
     if args.reuse and held == args.agents:
