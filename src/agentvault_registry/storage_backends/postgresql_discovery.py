@@ -39,15 +39,12 @@ from agentvault_registry.storage_backends.postgresql_discovery_index import (
     index_new_agents,
     stored_term,
 )
+from agentvault_registry.storage_backends.postgresql_discovery_newest import NewestMatches
 from agentvault_registry.storage_backends.postgresql_discovery_plan import (
     SearchPlan,
     plan_search,
 )
-from agentvault_registry.storage_backends.postgresql_discovery_scan import (
-    ORDERS,
-    newest_matches,
-    page_in_order,
-)
+from agentvault_registry.storage_backends.postgresql_discovery_scan import ORDERS, page_in_order
 
 if TYPE_CHECKING:
     import asyncpg
@@ -127,10 +124,11 @@ class PostgresDiscovery(DiscoveryRecords):
             plan = await plan_search(conn, query)
             if not plan.satisfiable:
                 return TermCounts({}, exact=True)
-            matches = await newest_matches(conn, plan, sample_limit + 1, ranked=False)
-            sample = [row["seq"] for row in matches[:sample_limit]]
+            newest = await NewestMatches.of(conn, plan)
+            seqs = await newest.seqs(sample_limit + 1)
+            sample = sorted(seqs, reverse=True)[:sample_limit]
             rows = await conn.fetch(_SAMPLED_COUNTS, sample, prefix)
-            return TermCounts(_by_value(kind, rows), exact=len(matches) <= sample_limit)
+            return TermCounts(_by_value(kind, rows), exact=len(seqs) <= sample_limit)
 
     async def import_agents(self, agents: Sequence[AgentRecord]) -> None:
         if not agents:
@@ -188,23 +186,22 @@ async def rebuild_index_if_outdated(conn: asyncpg.Connection) -> None:
             INDEX_VERSION_KEY,
             INDEX_VERSION,
         )
+    # A rebuilt table has no visibility map and no statistics yet, and its planner would wait
+    # for autovacuum to learn how rare each word is: searches are slow until then.
+    await conn.execute("VACUUM (ANALYZE) agent_search, agent_term_counts, agent_word_counts")
 
 
 async def _ranked_page(
     conn: asyncpg.Connection, plan: SearchPlan, limit: int, offset: int, rank_limit: int
 ) -> SearchPage:
     """Rank the newest ``rank_limit`` matches, best first (ties: newest, then highest id)."""
-    candidates = await newest_matches(conn, plan, rank_limit + 1, ranked=True)
-    ranked = sorted(
-        candidates[:rank_limit],
-        key=lambda row: (row["score"], row["created_at"], row["agent_id"]),
-        reverse=True,
-    )
-    shown = ranked[offset : offset + limit]
+    newest = await NewestMatches.of(conn, plan)
+    matched, best = await newest.best(rank_limit, offset + limit)
+    shown = best[offset:]
     return SearchPage(
         agents=await _agents_by_id(conn, [row["agent_id"] for row in shown]),
-        total=len(ranked),
-        total_exact=len(candidates) <= rank_limit,
+        total=min(matched, rank_limit),
+        total_exact=matched <= rank_limit,
         next_after=None,
         scores={row["agent_id"]: row["score"] for row in shown},
     )
@@ -224,7 +221,7 @@ async def _keyset_page(
     more = len(ids) > offset + limit
     matches = _running_total(plan, query)
     if matches is None:
-        matches = len(await newest_matches(conn, plan, count_limit + 1, ranked=False))
+        matches = await (await NewestMatches.of(conn, plan)).count(count_limit + 1)
     return SearchPage(
         agents=agents,
         total=min(matches, count_limit),

@@ -137,6 +137,11 @@ async def index_new_agents(conn: asyncpg.Connection, agents: Iterable[AgentRecor
     await conn.copy_records_to_table(_STAGING_TABLE, records=rows, columns=_STAGING_COLUMNS)
     await conn.execute(_INDEX_STAGED)
     await conn.execute(f"DROP TABLE {_STAGING_TABLE}")
+    # The new rows' pages are not in the BRIN index of seq until a range is summarized; so
+    # many at once would otherwise wait for autovacuum, and until then a look-up confined to
+    # the newest rows reads every one of those pages. (It summarizes rows of open
+    # transactions too: the summary only has to cover them.)
+    await conn.execute("SELECT brin_summarize_new_values('agent_search_seq_ranges')")
 
 
 def stored_terms(agent: AgentRecord) -> list[str]:

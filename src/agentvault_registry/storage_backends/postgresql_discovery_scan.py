@@ -1,4 +1,4 @@
-"""Finding the first matches of a PostgreSQL discovery search at a bounded cost.
+"""Finding matches of a PostgreSQL discovery search at a bounded cost, and a page of them.
 
 Two ways to find matches, chosen by estimated cost from the plan's counts:
 
@@ -8,12 +8,13 @@ Two ways to find matches, chosen by estimated cost from the plan's counts:
   ordered index), and what it did not reach is left to the other way;
 - **look up** the rows satisfying the most selective conditions in the GIN index and test the
   rest on the rows fetched; the cost grows with the postings read and rows fetched, not with
-  the table. For the newest matches the look-up is confined to a ``seq`` range (the BRIN
-  index), widened until enough are found.
+  the table.
 
-So a common word walks a few thousand of the newest rows, a rare one reads its few postings,
-and no plan sorts or counts a common term's whole match set. ``OFFSET 0`` keeps the planner
-from pushing the conditions meant as filters into a look-up's index scan.
+So a common word walks a few thousand rows, a rare one reads its few postings, and no plan
+sorts or counts a common term's whole match set. ``OFFSET 0`` keeps the planner from pushing
+the conditions meant as filters into a look-up's index scan. The newest matches (relevance,
+totals) are found the same two ways, range by range
+(:mod:`~agentvault_registry.storage_backends.postgresql_discovery_newest`).
 """
 
 from __future__ import annotations
@@ -111,83 +112,6 @@ def look_up(plan: SearchPlan) -> LookUp | None:
     return LookUp(tuple(indexed), tuple(tested), rows, postings_cost)
 
 
-async def newest_matches(
-    conn: asyncpg.Connection, plan: SearchPlan, wanted: int, *, ranked: bool
-) -> list[asyncpg.Record]:
-    """Up to ``wanted`` matches, most recently indexed (highest ``seq``) first: their
-    ``seq`` and, when ``ranked``, their ``agent_id``, ``created_at`` and relevance ``score``."""
-    span = await conn.fetchrow("SELECT min(seq) AS first, max(seq) AS last FROM agent_search")
-    if span["last"] is None:
-        return []
-    first, end = span["first"], span["last"] + 1
-    rows_per_seq = plan.population / (end - first)
-    share = plan.selectivity
-    found: list[asyncpg.Record] = []
-    lookup = look_up(plan)
-    top = end
-    while len(found) < wanted and top > first:
-        missing = wanted - len(found)
-        rows_to_scan = missing / max(share, 1 / plan.population)
-        walk_cost = min(rows_to_scan, MAX_WALK) * WALK_ROW
-        if lookup is None or walk_cost <= _windowed_cost(lookup, plan, missing):
-            budget = math.ceil(min(rows_to_scan * WALK_MARGIN, MAX_WALK) / rows_per_seq)
-            bottom = max(first, top - budget)
-            batch = await _walk_newest(conn, plan, ranked, (bottom, top), missing)
-        else:
-            width = math.ceil(rows_to_scan * WINDOW_MARGIN / rows_per_seq)
-            bottom = max(first, top - width)
-            # A window over every row needs no bounds, which the planner might use anyway.
-            window = (bottom if bottom > first else None, top if top < end else None)
-            batch = await _look_up_newest(conn, lookup, plan, ranked, window, missing)
-        found += batch
-        # What the range just read showed replaces the estimate for the rest.
-        share = max(len(batch), 1) / max((top - bottom) * rows_per_seq, 1)
-        top = bottom
-    return found
-
-
-def _windowed_cost(lookup: LookUp, plan: SearchPlan, wanted: int) -> float:
-    fetched = lookup.rows * min(1.0, wanted / max(plan.expected_matches, 1))
-    return lookup.postings_cost + fetched * FETCH_ROW
-
-
-async def _walk_newest(
-    conn: asyncpg.Connection,
-    plan: SearchPlan,
-    ranked: bool,
-    seqs: tuple[int, int],
-    wanted: int,
-) -> list[asyncpg.Record]:
-    statement = Statement()
-    select = _newest_columns(statement, plan, ranked)
-    bounds = f"seq >= {statement.add(seqs[0])} AND seq < {statement.add(seqs[1])}"
-    inner = f"{bounds} ORDER BY {NEWEST.sql} LIMIT {statement.add(seqs[1] - seqs[0])}"
-    sql = _matches(statement, inner, plan.conditions, select, NEWEST, wanted)
-    return await conn.fetch(sql, *statement.values)
-
-
-async def _look_up_newest(
-    conn: asyncpg.Connection,
-    lookup: LookUp,
-    plan: SearchPlan,
-    ranked: bool,
-    window: tuple[int | None, int | None],
-    wanted: int,
-) -> list[asyncpg.Record]:
-    """The look-up within the seq range ``window`` (None: unbounded on that side)."""
-    statement = Statement()
-    select = _newest_columns(statement, plan, ranked)
-    tests = [_tests(statement, lookup.indexed)]
-    bottom, top = window
-    if bottom is not None:
-        tests.append(f"seq >= {statement.add(bottom)}")
-    if top is not None:
-        tests.append(f"seq < {statement.add(top)}")
-    inner = f"{' AND '.join(tests)} OFFSET 0"
-    sql = _matches(statement, inner, lookup.tested, select, NEWEST, wanted)
-    return await conn.fetch(sql, *statement.values)
-
-
 async def page_in_order(
     conn: asyncpg.Connection, plan: SearchPlan, order: Order, after: SortKey | None, wanted: int
 ) -> list[str]:
@@ -224,7 +148,7 @@ async def _walk_page(
     statement = Statement()
     keyset = "TRUE" if after is None else order.after(statement, after)
     inner = f"{keyset} ORDER BY {order.sql} LIMIT {statement.add(budget)}"
-    sql = _matches(statement, inner, plan.conditions, "agent_id", order, wanted)
+    sql = matches_sql(statement, inner, plan.conditions, "agent_id", order, wanted)
     return [row["agent_id"] for row in await conn.fetch(sql, *statement.values)]
 
 
@@ -251,13 +175,13 @@ async def _look_up_page(
     wanted: int,
 ) -> list[str]:
     statement = Statement()
-    inner = f"{_tests(statement, lookup.indexed)} OFFSET 0"
+    inner = f"{tests_sql(statement, lookup.indexed)} OFFSET 0"
     keyset = [] if after is None else [order.after(statement, after)]
-    sql = _matches(statement, inner, lookup.tested, "agent_id", order, wanted, keyset)
+    sql = matches_sql(statement, inner, lookup.tested, "agent_id", order, wanted, keyset)
     return [row["agent_id"] for row in await conn.fetch(sql, *statement.values)]
 
 
-def _matches(
+def matches_sql(
     statement: Statement,
     inner: str,
     tested: Sequence[Condition],
@@ -268,14 +192,14 @@ def _matches(
 ) -> str:
     """Rows of ``agent_search`` chosen by ``inner`` (a ``WHERE`` clause and what follows it)
     that pass the ``tested`` conditions, ``wanted`` of them at most, in ``order``."""
-    where = " AND ".join([_tests(statement, tested), *extra_tests])
+    where = " AND ".join([tests_sql(statement, tested), *extra_tests])
     return (
         f"SELECT {select} FROM (SELECT {_ROW_COLUMNS} FROM agent_search WHERE {inner})"
         f" AS candidate WHERE {where} ORDER BY {order.sql} LIMIT {statement.add(wanted)}"
     )
 
 
-def _tests(statement: Statement, conditions: Sequence[Condition]) -> str:
+def tests_sql(statement: Statement, conditions: Sequence[Condition]) -> str:
     """SQL testing a row against ``conditions``: one ``tsquery`` per column, each with its
     rarest conditions first and the rarer column tested first, so that most rows fail fast."""
     by_column = {
@@ -292,13 +216,3 @@ def _tests(statement: Statement, conditions: Sequence[Condition]) -> str:
 
 def _rarest(conditions: Sequence[Condition]) -> float:
     return min((condition.agents for condition in conditions), default=math.inf)
-
-
-def _newest_columns(statement: Statement, plan: SearchPlan, ranked: bool) -> str:
-    if not ranked:
-        return "seq"
-    if plan.rank_query is None:
-        # Every word was a stop word: nothing to rank by, all score alike.
-        return "seq, agent_id, created_at, 0::real AS score"
-    rank = f"ts_rank(search_vector, {statement.add(plan.rank_query)}::tsquery)"
-    return f"seq, agent_id, created_at, {rank} AS score"
