@@ -186,8 +186,8 @@ async def rebuild_index_if_outdated(conn: asyncpg.Connection) -> None:
             INDEX_VERSION_KEY,
             INDEX_VERSION,
         )
-    # A rebuilt table has no visibility map and no statistics yet, and its planner would wait
-    # for autovacuum to learn how rare each word is: searches are slow until then.
+    # Rebuilt tables have no visibility map and no planner statistics (the sampled frequencies
+    # of words and terms the inner look-ups are planned by) until autovacuum comes by.
     await conn.execute("VACUUM (ANALYZE) agent_search, agent_term_counts, agent_word_counts")
 
 

@@ -38,10 +38,10 @@ if TYPE_CHECKING:
 
 # Rough costs in microseconds per row or posting, measured at a million agents on two cores:
 # a row of an ordered walk (the heap follows seq and creation order), a row fetched at random,
-# and a GIN posting decoded.
+# and a GIN posting read (0.005 alone, up to 0.02 when several keys intersect).
 WALK_ROW = 0.4
 FETCH_ROW = 2.5
-POSTING = 0.005
+POSTING = 0.01
 #: Walk budgets are this many times the rows expected to hold the matches wanted.
 WALK_MARGIN = 2.0
 #: No walk reads more rows than this before the look-up takes over.
