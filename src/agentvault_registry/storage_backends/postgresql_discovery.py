@@ -1,9 +1,11 @@
 """The discovery records (the search index over the agents) in PostgreSQL.
 
 The index is written with every agent (:mod:`postgresql_discovery_index`); a search plans
-from the running counts (:mod:`postgresql_discovery_plan`) and finds its matches at a bounded
-cost (:mod:`postgresql_discovery_scan`). Searches read the read replica when there is one,
-each in one repeatable-read snapshot, so a page and its total see the same agents.
+from the running counts (:mod:`postgresql_discovery_plan`) and finds a page of matches
+(:mod:`postgresql_discovery_scan`) and the newest matches it ranks or counts
+(:mod:`postgresql_discovery_newest`) at a bounded cost. Searches read the read replica when
+there is one, each in one repeatable-read snapshot, so a page and its total see the same
+agents.
 """
 
 from __future__ import annotations
