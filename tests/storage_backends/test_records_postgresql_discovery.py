@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from agentvault_registry.config.secrets import Secret
-from agentvault_registry.storage_backends import postgresql_discovery_scan
+from agentvault_registry.core.errors import Conflict
+from agentvault_registry.storage_backends import postgresql_discovery, postgresql_discovery_scan
 from agentvault_registry.storage_backends.accounts import UserRecord
 from agentvault_registry.storage_backends.discovery import INDEX_VERSION, DiscoveryQuery
 from agentvault_registry.storage_backends.postgresql import PostgresRecords
@@ -101,6 +102,20 @@ class TestPostgresDiscoveryIndex(TwoUsers):
         assert await records.migrate() == []
         assert await index_contents(records) == written
         assert await records.get_meta(INDEX_VERSION_KEY) == INDEX_VERSION
+
+    async def test_an_import_of_many_chunks_is_one_transaction(
+        self, records: PostgresRecords, alice: UserRecord, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(postgresql_discovery, "IMPORT_CHUNK", 2)
+        batch = [make_listed_agent(number, alice.id) for number in range(1, 6)]
+        await records.import_agents(batch)
+        assert len(await found(records, DiscoveryQuery())) == 5
+        clashing = [make_listed_agent(number, alice.id) for number in range(6, 9)]
+        clashing.append(make_listed_agent(9, alice.id, id=batch[0].id))
+        with pytest.raises(Conflict):
+            await records.import_agents(clashing)
+        assert len(await found(records, DiscoveryQuery())) == 5
+        assert len(await records.list_agent_events()) == 5
 
     async def test_migrate_leaves_an_index_of_this_version_alone(
         self, records: PostgresRecords, alice: UserRecord

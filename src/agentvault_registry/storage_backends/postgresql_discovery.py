@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 INDEX_VERSION_KEY = "discovery_index_version"
 #: Agents read and indexed at a time by a rebuild: its memory stays bounded.
 REBUILD_BATCH = 5_000
+#: Agents written by one statement of an import.
+IMPORT_CHUNK = 5_000
 # For one search transaction. A search is a few milliseconds of index walks and look-ups: a
 # JIT compilation (tens of milliseconds) or parallel workers' start-up only slow it down; a
 # plan made for no particular values (a prepared statement's generic plan) cannot know how
@@ -137,19 +139,9 @@ class PostgresDiscovery(DiscoveryRecords):
             return
         async with self.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", EVENT_LOCK_KEY)
-            columns = list(encoded_agent(agents[0]))
-            with unique_conflicts():
-                await conn.copy_records_to_table(
-                    "agents",
-                    records=(tuple(encoded_agent(agent).values()) for agent in agents),
-                    columns=columns,
-                )
-            await conn.copy_records_to_table(
-                "agent_events",
-                records=(event_values(_created(agent), agent) for agent in agents),
-                columns=EVENT_INSERT_COLUMNS,
-            )
-            await index_new_agents(conn, agents)
+            # Chunks keep each statement within the command timeout however many agents come.
+            for start in range(0, len(agents), IMPORT_CHUNK):
+                await _import_chunk(conn, agents[start : start + IMPORT_CHUNK])
 
     @contextlib.asynccontextmanager
     async def _search(self) -> AsyncIterator[asyncpg.Connection]:
@@ -191,6 +183,22 @@ async def rebuild_index_if_outdated(conn: asyncpg.Connection) -> None:
     # Rebuilt tables have no visibility map and no planner statistics (the sampled frequencies
     # of words and terms the inner look-ups are planned by) until autovacuum comes by.
     await conn.execute("VACUUM (ANALYZE) agent_search, agent_term_counts, agent_word_counts")
+
+
+async def _import_chunk(conn: asyncpg.Connection, agents: Sequence[AgentRecord]) -> None:
+    """COPY ``agents``, their ``created`` events and their index rows."""
+    with unique_conflicts():
+        await conn.copy_records_to_table(
+            "agents",
+            records=(tuple(encoded_agent(agent).values()) for agent in agents),
+            columns=list(encoded_agent(agents[0])),
+        )
+    await conn.copy_records_to_table(
+        "agent_events",
+        records=(event_values(_created(agent), agent) for agent in agents),
+        columns=EVENT_INSERT_COLUMNS,
+    )
+    await index_new_agents(conn, agents)
 
 
 async def _ranked_page(
