@@ -209,6 +209,24 @@ def sort_key(agent: AgentRecord, sort: str) -> SortKey:
     return (value, agent.id)
 
 
+def check_search_arguments(
+    query: DiscoveryQuery,
+    *,
+    limit: int,
+    after: SortKey | None,
+    offset: int,
+    count_limit: int,
+    rank_limit: int,
+) -> None:
+    """``ValueError`` for arguments no backend can answer (a programming error, not input)."""
+    if limit < 1 or offset < 0 or count_limit < 0 or rank_limit < 1:
+        raise ValueError(
+            "limit and rank_limit must be positive, offset and count_limit not negative"
+        )
+    if query.sort == "relevance" and after is not None:
+        raise ValueError("relevance pages by offset, not by keyset")
+
+
 class DiscoveryRecords(abc.ABC):
     @abc.abstractmethod
     async def search_agents(

@@ -22,6 +22,7 @@ from agentvault_registry.storage_backends.discovery import (
     SearchPage,
     SortKey,
     TermCounts,
+    check_search_arguments,
     sort_key,
     term,
 )
@@ -65,12 +66,14 @@ class SqliteDiscovery(DiscoveryRecords):
         count_limit: int = 1_000,
         rank_limit: int = 1_000,
     ) -> SearchPage:
-        if limit < 1 or offset < 0 or count_limit < 0 or rank_limit < 1:
-            raise ValueError(
-                "limit and rank_limit must be positive, offset and count_limit not negative"
-            )
-        if query.sort == "relevance" and after is not None:
-            raise ValueError("relevance pages by offset, not by keyset")
+        check_search_arguments(
+            query,
+            limit=limit,
+            after=after,
+            offset=offset,
+            count_limit=count_limit,
+            rank_limit=rank_limit,
+        )
         async with self._snapshot() as conn:
             plan = await plan_query(conn, query)
             if plan.matches_nothing:
