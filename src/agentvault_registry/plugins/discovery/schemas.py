@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import (
-    RAISE,
     Schema,
     ValidationError,
     fields,
@@ -26,7 +25,12 @@ from agentvault_registry.a2a.bindings import canonical_binding
 from agentvault_registry.a2a.derive import SECURITY_SCHEME_TYPES
 from agentvault_registry.a2a.schema_fields import StrictBoolean
 from agentvault_registry.core.pagination import PaginationSchema
-from agentvault_registry.plugins.agents.schemas import CLIENT_STATUSES, AgentSchema, printable
+from agentvault_registry.plugins.agents.schemas import (
+    CLIENT_STATUSES,
+    AgentSchema,
+    Strict,
+    printable,
+)
 from agentvault_registry.storage_backends.agents import ACTIVE
 from agentvault_registry.storage_backends.discovery import SORTS, media_type_term, term
 
@@ -148,11 +152,6 @@ class Search:
         if self.capabilities_all:
             capabilities["all"] = list(self.capabilities_all)
         return {**self.filters, **({"capabilities": capabilities} if capabilities else {})}
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 def _text_field() -> fields.String:
