@@ -58,7 +58,7 @@ async def test_dev_mode_generates_a_private_jwt_secret_once(aiohttp_client, make
     await first.close()
     secret_file = settings.data_dir / "jwt-secret"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
-    assert "generated a JWT secret" in caplog.text
+    assert "production needs security.jwt_secret" in caplog.text
     second = await aiohttp_client(create_app(settings, pm))
     assert second.app[JWT_SECRET] == secret
     assert len(secret) >= 64

@@ -206,6 +206,10 @@ class FetchFailed(RegistryError):
         self.reason = reason
 
 
+class FetchTimedOut(FetchFailed):
+    """The URL did not connect, or did not answer completely, within the time allowed."""
+
+
 class FetchRefused(FetchFailed):
     """The registry will not fetch this URL at all (scheme, credentials, or a non-public
     address: the server-side request forgery guard).

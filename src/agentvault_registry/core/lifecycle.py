@@ -68,12 +68,17 @@ def jwt_secret(settings: Settings) -> str:
     """The configured secret; in dev mode one generated once and kept in the data dir."""
     if settings.security.jwt_secret is not None:
         return settings.security.jwt_secret.reveal()
-    path = settings.data_dir / DEV_SECRET_FILE
+    return development_secret(settings, DEV_SECRET_FILE, "security.jwt_secret")
+
+
+def development_secret(settings: Settings, filename: str, setting: str) -> str:
+    """A secret generated once per data dir (in dev mode, where ``setting`` is unset) and
+    read back on every later start, so restarts keep what it protects readable."""
+    path = settings.data_dir / filename
     if not path.exists():
         _create_secret_file(path)
         log.warning(
-            "development mode: generated a JWT secret in %s; production needs security.jwt_secret",
-            path,
+            "development mode: generated a secret in %s; production needs %s", path, setting
         )
     return path.read_text(encoding="ascii").strip()
 

@@ -23,6 +23,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("agents", "agentvault_registry.plugins.agents"),
     ("onboarding", "agentvault_registry.plugins.onboarding"),
     ("discovery", "agentvault_registry.plugins.discovery"),
+    ("federation", "agentvault_registry.plugins.federation"),
 )
 
 

@@ -25,6 +25,7 @@ from agentvault_registry.core.errors import BackendError, Conflict
 from agentvault_registry.storage_backends.accounts import AccountsRecords
 from agentvault_registry.storage_backends.agents import AgentsRecords
 from agentvault_registry.storage_backends.discovery import DiscoveryRecords
+from agentvault_registry.storage_backends.federation import FederationRecords
 from agentvault_registry.storage_backends.onboarding import OnboardingRecords
 
 #: How long clients are told to wait before retrying when a backend is down.
@@ -89,7 +90,14 @@ class AppliedMigration:
     applied_at: dt.datetime
 
 
-class RecordsBackend(Backend, AccountsRecords, AgentsRecords, DiscoveryRecords, OnboardingRecords):
+class RecordsBackend(
+    Backend,
+    AccountsRecords,
+    AgentsRecords,
+    DiscoveryRecords,
+    OnboardingRecords,
+    FederationRecords,
+):
     """Durable, queryable records: users, agents, tokens, keys, peers, events.
 
     Features add the methods they need here, to every implementation and to the conformance

@@ -113,6 +113,7 @@ async def test_remote_agents_are_merged_once_and_labelled(aiohttp_client, make_a
         "status": "timeout",
         "latency_ms": 2000.0,
         "error": "no answer within 2 s",
+        "cached": False,
     }
 
     by_date = await (await client.get(f"{SEARCH}?capabilities=write&include_federated=true")).json()

@@ -10,23 +10,24 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
 from agentvault_registry.config.settings import OutboundSettings
-from agentvault_registry.core.errors import FetchFailed, FetchRefused
+from agentvault_registry.core.errors import FetchFailed, FetchRefused, FetchTimedOut
 from agentvault_registry.core.httpclient.addresses import AddressPolicy
 from agentvault_registry.core.httpclient.resolver import AddressRefused, GlobalOnlyResolver
 from agentvault_registry.core.httpclient.targets import check_target, parse_url, shown_url
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_USER_AGENT = "AgentVault-Registry"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,23 +85,17 @@ class SafeHttpClient:
         self._session = self._resolver = None
 
     async def get_json(
-        self, url: str | URL, *, max_bytes: int | None = None, timeout: float | None = None
+        self,
+        url: str | URL,
+        *,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResult:
         """GET ``url`` and parse its body as JSON; any status but 2xx fails the fetch."""
-        result = await self.get(
-            url, max_bytes=max_bytes, timeout=timeout, headers={"Accept": "application/json"}
-        )
-        if not 200 <= result.status < 300:
-            raise FetchFailed(
-                url=result.url,
-                reason=f"the server answered HTTP {result.status}",
-                details={"status": result.status},
-            )
-        try:
-            data = json.loads(result.body)
-        except (ValueError, RecursionError) as exc:
-            raise FetchFailed(url=result.url, reason="the answer is not valid JSON") from exc
-        return dataclasses.replace(result, json=data)
+        sent = {"Accept": "application/json", **(headers or {})}
+        result = await self.get(url, max_bytes=max_bytes, timeout=timeout, headers=sent)
+        return _parsed_json(result)
 
     async def get(
         self,
@@ -114,13 +109,35 @@ class SafeHttpClient:
         target = parse_url(url)
         max_bytes = max_bytes or self.settings.max_response_bytes
         timeout = timeout or self.settings.total_timeout
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._follow(target, max_bytes, headers)
-        except TimeoutError as exc:
-            raise FetchFailed(
-                url=shown_url(target), reason=f"no complete answer within {timeout:g} seconds"
-            ) from exc
+        return await _within(timeout, target, self._follow(target, max_bytes, headers))
+
+    async def post_json(
+        self,
+        url: str | URL,
+        payload: Any,
+        *,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> FetchResult:
+        """POST ``payload`` as JSON and parse the answer as JSON; any status but 2xx fails.
+
+        Redirects are never followed: a POST carries credentials meant for one server, and
+        an API that redirects its POSTs is misconfigured, so a redirect fails the request.
+        """
+        target = parse_url(url)
+        max_bytes = max_bytes or self.settings.max_response_bytes
+        timeout = timeout or self.settings.total_timeout
+        sent = {"Accept": "application/json", **(headers or {})}
+        check_target(target, self.policy)
+        answer = await _within(
+            timeout,
+            target,
+            self._fetch_once(target, max_bytes, sent, method="POST", payload=payload),
+        )
+        if isinstance(answer, URL):
+            raise FetchRefused(url=shown_url(target), reason="the server answered with a redirect")
+        return _parsed_json(answer)
 
     async def _follow(
         self, url: URL, max_bytes: int, headers: Mapping[str, str] | None
@@ -140,14 +157,22 @@ class SafeHttpClient:
             url = answer
 
     async def _fetch_once(
-        self, url: URL, max_bytes: int, headers: Mapping[str, str] | None
+        self,
+        url: URL,
+        max_bytes: int,
+        headers: Mapping[str, str] | None,
+        *,
+        method: str = "GET",
+        payload: Any = None,
     ) -> FetchResult | URL:
         """The answer of one request, or the URL it redirects to (not yet checked)."""
         if self._session is None:
             raise RuntimeError("SafeHttpClient is used outside its `async with` block")
         shown = shown_url(url)
         try:
-            async with self._session.get(url, headers=headers, allow_redirects=False) as response:
+            async with self._session.request(
+                method, url, headers=headers, json=payload, allow_redirects=False
+            ) as response:
                 location = _redirect_location(response, shown)
                 if location is not None:
                     return location
@@ -158,7 +183,7 @@ class SafeHttpClient:
                 raise FetchRefused(url=shown, reason=str(exc.os_error)) from exc
             raise FetchFailed(url=shown, reason=f"{url.host} could not be resolved") from exc
         except aiohttp.ConnectionTimeoutError as exc:
-            raise FetchFailed(
+            raise FetchTimedOut(
                 url=shown,
                 reason=f"no connection within {self.settings.connect_timeout:g} seconds",
             ) from exc
@@ -166,6 +191,32 @@ class SafeHttpClient:
             raise FetchFailed(url=shown, reason=f"could not connect to {url.host}") from exc
         except aiohttp.ClientError as exc:
             raise FetchFailed(url=shown, reason=f"the request failed: {exc}") from exc
+
+
+async def _within(timeout: float, target: URL, work: Awaitable[T]) -> T:
+    """``work``'s result, or :class:`FetchTimedOut` once ``timeout`` seconds have passed."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await work
+    except TimeoutError as exc:
+        raise FetchTimedOut(
+            url=shown_url(target), reason=f"no complete answer within {timeout:g} seconds"
+        ) from exc
+
+
+def _parsed_json(result: FetchResult) -> FetchResult:
+    """``result`` with its body parsed; a status but 2xx, or a body not JSON, fails it."""
+    if not 200 <= result.status < 300:
+        raise FetchFailed(
+            url=result.url,
+            reason=f"the server answered HTTP {result.status}",
+            details={"status": result.status},
+        )
+    try:
+        data = json.loads(result.body)
+    except (ValueError, RecursionError) as exc:
+        raise FetchFailed(url=result.url, reason="the answer is not valid JSON") from exc
+    return dataclasses.replace(result, json=data)
 
 
 def _redirect_location(response: aiohttp.ClientResponse, shown: str) -> URL | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import (
@@ -15,7 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from agentvault_registry.storage_backends.agents import ACTIVE, DEPRECATED, INACTIVE
+from agentvault_registry.storage_backends.agents import ACTIVE, DEPRECATED, INACTIVE, AgentEvent
 
 #: Statuses a client may set; ``deleted`` is reached only through DELETE.
 CLIENT_STATUSES = (ACTIVE, INACTIVE, DEPRECATED)
@@ -218,6 +219,27 @@ class AgentSchema(Schema):
         return "stored" if agent.card_blob_key is not None else "derived"
 
 
+def change_json(event: AgentEvent) -> dict[str, Any]:
+    """One entry of the change feed as the API shows it."""
+    return {
+        "seq": event.seq,
+        "type": event.event_type,
+        "agentId": event.agent_id,
+        "actorId": event.actor_id,
+        "occurredAt": event.occurred_at.isoformat(),
+        "agent": _public_snapshot(event.snapshot),
+    }
+
+
+def _public_snapshot(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's agent as the API shows agents: no storage internals (blob keys, versions)."""
+    return {
+        field.data_key or name: snapshot.get(field.attribute or name)
+        for name, field in _AGENT_FIELDS.items()
+        if (field.attribute or name) in snapshot
+    }
+
+
 def agent_json(agent: Any, warnings: list[str] | None = None) -> dict[str, Any]:
     """What :class:`AgentSchema` dumps, built directly: the hot read path (a marshmallow dump
     cost 11% of a GET in bench/agents_api.py). A test keeps the two identical. ``warnings``
@@ -247,3 +269,6 @@ def agent_json(agent: Any, warnings: list[str] | None = None) -> dict[str, Any]:
         "createdAt": stamp(agent.created_at),
         "updatedAt": stamp(agent.updated_at),
     } | ({"cardWarnings": warnings} if warnings else {})
+
+
+_AGENT_FIELDS = AgentSchema().fields

@@ -28,7 +28,6 @@ WRITE = AGENTS_WRITE
 READ = AGENTS_READ
 #: An agent's own key (from onboarding): updates that one agent.
 SELF = AGENTS_SELF
-AGENT_SCHEMA = schemas.AgentSchema()
 # Built once: a schema instance is reusable, and building one per request copies its fields.
 CREATE = schemas.AgentCreateSchema()
 REPLACE = schemas.AgentReplaceSchema()
@@ -52,15 +51,6 @@ def expected_version(request: web.Request, agent_id: str | None = None) -> int |
     if not VERSION.fullmatch(version) or (agent_id is not None and identifier != agent_id):
         raise PreconditionFailed("If-Match does not name a version of this agent.")
     return int(version)
-
-
-def public_snapshot(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """An event's agent as the API shows agents: no storage internals (blob keys, versions)."""
-    return {
-        field.data_key or name: snapshot.get(field.attribute or name)
-        for name, field in AGENT_SCHEMA.fields.items()
-        if (field.attribute or name) in snapshot
-    }
 
 
 def agent_response(agent: AgentRecord, *, status: int = 200, warnings: list[str] | None = None):
@@ -238,17 +228,7 @@ async def agent_changes(request: web.Request) -> web.Response:
     events = await request.app[AGENT_SERVICE].changes(int(query["since"]), query["limit"])
     return web.json_response(
         {
-            "changes": [
-                {
-                    "seq": event.seq,
-                    "type": event.event_type,
-                    "agentId": event.agent_id,
-                    "actorId": event.actor_id,
-                    "occurredAt": event.occurred_at.isoformat(),
-                    "agent": public_snapshot(event.snapshot),
-                }
-                for event in events
-            ],
+            "changes": [schemas.change_json(event) for event in events],
             "next_cursor": str(events[-1].seq) if events else query["since"],
         }
     )

@@ -32,10 +32,13 @@ class PeerStatus:
     status: str
     latency_ms: float | None = None
     error: str | None = None
+    #: Answered from the cache of an earlier answer of the peer's, without asking it.
+    cached: bool = False
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"name": self.name, "status": self.status}
         body["latency_ms"] = None if self.latency_ms is None else round(self.latency_ms, 1)
+        body["cached"] = self.cached
         if self.error is not None:
             body["error"] = self.error
         return body

@@ -122,6 +122,8 @@ class Search:
     page: int = 1
     per_page: int = 20
     cursor: str | None = None
+    #: Matches skipped before the page, beyond the page number (peers ask by offset).
+    offset: int = 0
     fields: tuple[str, ...] | None = None
     include_federated: bool = False
     facets: bool = False
@@ -409,6 +411,7 @@ class FederationPeerSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["ok", "timeout", "error", "skipped"]})
     latency_ms = fields.Float(allow_none=True)
     error = fields.String()
+    cached = fields.Boolean(metadata={"description": "Answered from this registry's cache."})
 
 
 class FederationStatusSchema(Schema):

@@ -157,6 +157,14 @@ class DiscoveryService:
         local = await self._local(dataclasses.replace(search, fields=None), registry_url)
         return await self._with_remote(search, json.loads(local.body))
 
+    async def local_document(self, search: Search, registry_url: str) -> dict[str, Any]:
+        """The page of local agents ``search`` finds, never asking peers (how a registry
+        answers a federated query)."""
+        local = await self._local(
+            dataclasses.replace(search, include_federated=False), registry_url
+        )
+        return json.loads(local.body)
+
     async def _local(self, search: Search, registry_url: str) -> Answer:
         return await self._cached(
             ("search", registry_url, *self._search_key(search)),
@@ -189,6 +197,7 @@ class DiscoveryService:
             search.page,
             search.per_page,
             search.cursor,
+            search.offset,
             search.fields,
             search.facets,
         )
@@ -206,7 +215,7 @@ class DiscoveryService:
         after, cursor_offset = (
             decode_cursor(search.cursor, query.sort) if search.cursor else (None, 0)
         )
-        offset = cursor_offset + (search.page - 1) * search.per_page
+        offset = cursor_offset + search.offset + (search.page - 1) * search.per_page
         page = await self._records.search_agents(
             query,
             limit=search.per_page,
@@ -284,8 +293,8 @@ class DiscoveryService:
             )
         )
         elapsed_ms = (time.perf_counter() - started) * 1000
-        remote = _remote_agents(results)[: search.per_page]
-        document["agents"] = merged(document["agents"], remote, sort)
+        combined = merged(document["agents"], _remote_agents(results), sort)
+        document["agents"] = _with_remote_capped(combined, search.per_page)
         document["federation_status"] = federation_status(True, results, elapsed_ms)
         return answer(self._picked(document, search))
 
@@ -361,6 +370,20 @@ def merged(
         field_name = _TIME_SORT_FIELDS[sort]
         combined.sort(key=lambda agent: _instant(agent.get(field_name)), reverse=True)
     return combined
+
+
+def _with_remote_capped(agents: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """Every local agent of the page and the first ``limit`` remote ones, in list order: the
+    remote agents kept are those the sort puts first, whichever peer listed them."""
+    kept = []
+    remote = 0
+    for agent in agents:
+        if agent.get("is_federated"):
+            remote += 1
+            if remote > limit:
+                continue
+        kept.append(agent)
+    return kept
 
 
 def _instant(value: Any) -> dt.datetime:

@@ -1,0 +1,288 @@
+"""Asking every active peer for a discovery search at once, within a deadline.
+
+Each peer is asked through the SSRF-safe client (one shared session), with its own timeout
+and a cap on the answer's size; its answer is checked against the federation schema before
+any of it reaches a client. Answers are cached per (peer, query). A peer that keeps failing
+is skipped for a back-off period (see :mod:`.health`), after which one query tries it again.
+A peer never makes a search fail: whatever happens to it is reported in its status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+
+from agentvault_registry.core.errors import BackendError, FetchFailed, FetchTimedOut
+from agentvault_registry.core.httpclient import SafeHttpClient
+from agentvault_registry.plugins.discovery.remote import (
+    ERROR,
+    OK,
+    SKIPPED,
+    TIMEOUT,
+    PeerStatus,
+    RemoteQuery,
+    RemoteResults,
+)
+from agentvault_registry.plugins.federation.health import (
+    HALF_OPEN,
+    OPEN,
+    HealthPolicy,
+    circuit_state,
+)
+from agentvault_registry.plugins.federation.schemas import FederationAnswerSchema
+from agentvault_registry.plugins.federation.tokens import TokenCipher
+from agentvault_registry.plugins.federation.urls import QUERY_PATH
+from agentvault_registry.storage_backends.base import CacheBackend, RecordsBackend
+from agentvault_registry.storage_backends.federation import (
+    PEER_ACTIVE,
+    PEER_UNHEALTHY,
+    PeerRecord,
+)
+
+log = logging.getLogger(__name__)
+
+#: Sent with every query to a peer: the request is itself federated, so the peer answers
+#: from its own agents and never asks its peers in turn (no loops, whatever the topology).
+HOP_HEADER = "X-AgentVault-Federation-Hop"
+#: A cache that does not answer within this long is skipped, as discovery does.
+CACHE_DEADLINE = 0.25
+#: A healthy peer's ``last_seen_at`` is written at most this often, not on every query.
+SEEN_INTERVAL = dt.timedelta(seconds=30)
+ANSWER = FederationAnswerSchema()
+
+Spawn = Callable[[Coroutine[Any, Any, Any]], None]
+
+
+@dataclass(frozen=True)
+class FanoutSettings:
+    peer_timeout: float
+    deadline: float
+    max_response_bytes: int
+    cache_ttl: float
+
+
+@dataclass(frozen=True)
+class PeerOutcome:
+    agents: Sequence[Mapping[str, Any]]
+    status: PeerStatus
+
+
+class PeerAnswerInvalid(Exception):
+    """The peer answered, but not what a federation query answers."""
+
+
+def peer_query_body(query: RemoteQuery) -> dict[str, Any]:
+    """What we send a peer for a discovery search: the first page of its matches."""
+    body: dict[str, Any] = {
+        "search": query.text,
+        "filters": dict(query.filters),
+        "sort": query.sort,
+        "limit": query.limit,
+        "offset": 0,
+        "active_only": "status" not in query.filters,
+    }
+    return body
+
+
+class PeerQuerier:
+    def __init__(
+        self,
+        records: RecordsBackend,
+        cache: CacheBackend,
+        client: SafeHttpClient,
+        cipher: TokenCipher,
+        settings: FanoutSettings,
+        health: HealthPolicy,
+        spawn: Spawn,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.records = records
+        self.cache = cache
+        self.client = client
+        self.cipher = cipher
+        self.settings = settings
+        self.health = health
+        self._spawn = spawn
+        self._clock = clock
+
+    async def discover(self, query: RemoteQuery) -> RemoteResults:
+        """Every asked peer's agents (in peer order: the oldest peering first, which decides
+        which copy of a DID listed twice is shown) and each peer's status."""
+        peers = await self.records.list_peers((PEER_ACTIVE, PEER_UNHEALTHY))
+        if not peers:
+            return RemoteResults()
+        body = peer_query_body(query)
+        tasks = [asyncio.create_task(self._ask(peer, body)) for peer in peers]
+        started = time.perf_counter()
+        _, pending = await asyncio.wait(tasks, timeout=self.settings.deadline)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        outcomes = [
+            self._outcome(peer, task, elapsed_ms) for peer, task in zip(peers, tasks, strict=True)
+        ]
+        return RemoteResults(
+            agents=[agent for outcome in outcomes for agent in outcome.agents],
+            peers=[outcome.status for outcome in outcomes],
+        )
+
+    def _outcome(self, peer: PeerRecord, task: asyncio.Task, elapsed_ms: float) -> PeerOutcome:
+        if task.cancelled():
+            error = f"no answer within the deadline of {self.settings.deadline:g} s"
+            self._failed(peer, error)
+            return PeerOutcome((), PeerStatus(peer.name, TIMEOUT, elapsed_ms, error))
+        if task.exception() is not None:
+            # A bug here must not fail the search; it is logged and the peer reported.
+            log.error("federation: asking %s failed", peer.name, exc_info=task.exception())
+            return PeerOutcome((), PeerStatus(peer.name, ERROR, elapsed_ms, "internal error"))
+        return task.result()
+
+    async def _ask(self, peer: PeerRecord, body: Mapping[str, Any]) -> PeerOutcome:
+        key = self._cache_key(peer, body)
+        cached = await self._cached(key)
+        if cached is not None:
+            return PeerOutcome(cached, PeerStatus(peer.name, OK, 0.0, cached=True))
+        circuit = circuit_state(peer, self.health, self._clock())
+        if circuit.state == OPEN:
+            assert circuit.retry_at is not None
+            reason = f"failing; tried again after {circuit.retry_at.isoformat()}"
+            return PeerOutcome((), PeerStatus(peer.name, SKIPPED, None, reason))
+        if circuit.state == HALF_OPEN and not await self._trial_granted(peer):
+            reason = "failing; another query is trying it again"
+            return PeerOutcome((), PeerStatus(peer.name, SKIPPED, None, reason))
+        started = time.perf_counter()
+        try:
+            agents = await self._query(peer, body)
+        except FetchTimedOut:
+            latency = (time.perf_counter() - started) * 1000
+            error = f"no answer within {self.settings.peer_timeout:g} s"
+            self._failed(peer, error)
+            return PeerOutcome((), PeerStatus(peer.name, TIMEOUT, latency, error))
+        except (FetchFailed, PeerAnswerInvalid) as exc:
+            latency = (time.perf_counter() - started) * 1000
+            error = exc.reason if isinstance(exc, FetchFailed) else str(exc)
+            self._failed(peer, error)
+            return PeerOutcome((), PeerStatus(peer.name, ERROR, latency, error))
+        latency = (time.perf_counter() - started) * 1000
+        self._succeeded(peer, latency)
+        await self._keep(key, agents)
+        return PeerOutcome(agents, PeerStatus(peer.name, OK, latency))
+
+    async def _query(self, peer: PeerRecord, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        try:
+            token = self.cipher.decrypt(peer.outbound_token)
+        except ValueError:
+            raise PeerAnswerInvalid(
+                "its token cannot be decrypted with the configured keys; set it again"
+            ) from None
+        result = await self.client.post_json(
+            peer.registry_url + QUERY_PATH,
+            body,
+            max_bytes=self.settings.max_response_bytes,
+            timeout=self.settings.peer_timeout,
+            headers={"Authorization": f"Bearer {token}", HOP_HEADER: "1"},
+        )
+        try:
+            answer = ANSWER.load(result.json)
+        except ValidationError as exc:
+            raise PeerAnswerInvalid(
+                f"the answer is not a federation answer: {_first(exc)}"
+            ) from None
+        return [labelled(agent, peer) for agent in answer["agents"]]
+
+    # ------------------------------------------------------------------ health
+
+    def _succeeded(self, peer: PeerRecord, latency_ms: float) -> None:
+        now = self._clock()
+        if (
+            peer.consecutive_failures == 0
+            and peer.status == PEER_ACTIVE
+            and peer.last_seen_at is not None
+            and now - peer.last_seen_at < SEEN_INTERVAL
+        ):
+            return
+        self._spawn(self._record(self.records.record_peer_success(peer.id, now, latency_ms)))
+
+    def _failed(self, peer: PeerRecord, error: str) -> None:
+        log.warning("federation: peer %s failed: %s", peer.name, error)
+        recorded = self.records.record_peer_failure(
+            peer.id, self._clock(), error, self.health.failure_threshold
+        )
+        self._spawn(self._record(recorded))
+
+    @staticmethod
+    async def _record(write: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await write
+        except BackendError:
+            # Health bookkeeping is best effort: the next query records again.
+            log.warning("federation: could not record a peer's health", exc_info=True)
+
+    async def _trial_granted(self, peer: PeerRecord) -> bool:
+        """Whether this query is the one that tries a peer whose back-off is over (one per
+        back-off, across processes); without the cache, every query may try."""
+        lease = f"federation:trial:{peer.id}:{peer.last_failure_at}"
+        try:
+            async with asyncio.timeout(CACHE_DEADLINE):
+                return await self.cache.add(lease, b"1", ttl=self.settings.peer_timeout + 1)
+        except (BackendError, TimeoutError):
+            return True
+
+    # ------------------------------------------------------------------ cache
+
+    def _cache_key(self, peer: PeerRecord, body: Mapping[str, Any]) -> str:
+        # The peer's updated_at is part of the key: changing a peer's settings starts afresh.
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        return f"federation:answer:{peer.id}:{peer.updated_at.timestamp()}:{digest}"
+
+    async def _cached(self, key: str) -> list[dict[str, Any]] | None:
+        if self.settings.cache_ttl <= 0:
+            return None
+        try:
+            async with asyncio.timeout(CACHE_DEADLINE):
+                value = await self.cache.get(key)
+        except (BackendError, TimeoutError):
+            return None
+        return None if value is None else json.loads(value)
+
+    async def _keep(self, key: str, agents: list[dict[str, Any]]) -> None:
+        if self.settings.cache_ttl <= 0:
+            return
+        try:
+            async with asyncio.timeout(CACHE_DEADLINE):
+                await self.cache.set(key, json.dumps(agents).encode(), ttl=self.settings.cache_ttl)
+        except (BackendError, TimeoutError):
+            log.debug("federation cache unavailable; answer not kept", exc_info=True)
+
+
+def labelled(agent: Mapping[str, Any], peer: PeerRecord) -> dict[str, Any]:
+    """A peer's agent as our clients see it: marked remote, with where it is listed (our
+    record of the peer, not what the peer says of itself)."""
+    return {
+        **agent,
+        "is_federated": True,
+        "registry_url": peer.registry_url,
+        "origin_registry_name": peer.name,
+    }
+
+
+def _first(error: ValidationError) -> str:
+    """The first field error, as ``path: message``, for a short status line."""
+    messages: Any = error.messages
+    path = []
+    while isinstance(messages, dict) and messages:
+        field, messages = next(iter(messages.items()))
+        path.append(str(field))
+    if isinstance(messages, list) and messages:
+        messages = messages[0]
+    return f"{'.'.join(path) or 'body'}: {messages}"
