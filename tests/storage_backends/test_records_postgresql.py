@@ -22,6 +22,7 @@ from agentvault_registry.storage_backends.testing import (
     AccountsConformance,
     AgentsConformance,
     DiscoveryConformance,
+    FederationConformance,
     OnboardingConformance,
     RecordsConformance,
 )
@@ -97,6 +98,12 @@ class TestPostgresOnboarding(OnboardingConformance):
 
 
 class TestPostgresDiscovery(DiscoveryConformance):
+    @pytest.fixture
+    def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
+        return migrated_records
+
+
+class TestPostgresFederation(FederationConformance):
     @pytest.fixture
     def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
         return migrated_records

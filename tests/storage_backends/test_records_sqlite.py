@@ -18,6 +18,7 @@ from agentvault_registry.storage_backends.testing import (
     AccountsConformance,
     AgentsConformance,
     DiscoveryConformance,
+    FederationConformance,
     OnboardingConformance,
     RecordsConformance,
 )
@@ -90,6 +91,12 @@ class TestSqliteOnboarding(OnboardingConformance):
 
 
 class TestSqliteDiscovery(DiscoveryConformance):
+    @pytest.fixture
+    def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
+        return migrated_records
+
+
+class TestSqliteFederation(FederationConformance):
     @pytest.fixture
     def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
         return migrated_records

@@ -31,6 +31,7 @@ from agentvault_registry.storage_backends.postgresql_discovery import (
     PostgresDiscovery,
     rebuild_index_if_outdated,
 )
+from agentvault_registry.storage_backends.postgresql_federation import PostgresFederation
 from agentvault_registry.storage_backends.postgresql_onboarding import PostgresOnboarding
 from agentvault_registry.storage_backends.spec import BackendContext
 
@@ -136,7 +137,12 @@ class PostgresOptions(Schema):
 
 
 class PostgresRecords(
-    PostgresAccounts, PostgresAgents, PostgresDiscovery, PostgresOnboarding, RecordsBackend
+    PostgresAccounts,
+    PostgresAgents,
+    PostgresDiscovery,
+    PostgresOnboarding,
+    PostgresFederation,
+    RecordsBackend,
 ):
     """Records in PostgreSQL, shared by any number of registry processes.
 

@@ -29,6 +29,7 @@ from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.sqlite_accounts import SqliteAccounts
 from agentvault_registry.storage_backends.sqlite_agents import SqliteAgents
 from agentvault_registry.storage_backends.sqlite_discovery import SqliteDiscovery
+from agentvault_registry.storage_backends.sqlite_federation import SqliteFederation
 from agentvault_registry.storage_backends.sqlite_onboarding import SqliteOnboarding
 
 # aiosqlite logs every statement with its parameter values at DEBUG: password hashes and
@@ -66,7 +67,12 @@ class SqliteOptions(Schema):
 
 
 class SqliteRecords(
-    SqliteAccounts, SqliteAgents, SqliteDiscovery, SqliteOnboarding, RecordsBackend
+    SqliteAccounts,
+    SqliteAgents,
+    SqliteDiscovery,
+    SqliteOnboarding,
+    SqliteFederation,
+    RecordsBackend,
 ):
     """Records in one SQLite file, shared safely by several processes on one machine.
 

@@ -9,6 +9,7 @@ from .agents import AgentsConformance
 from .blobs import BlobsConformance
 from .cache import CacheConformance
 from .discovery import DiscoveryConformance
+from .federation import FederationConformance
 from .onboarding import OnboardingConformance
 from .records import RecordsConformance
 
@@ -18,6 +19,7 @@ __all__ = [
     "BlobsConformance",
     "CacheConformance",
     "DiscoveryConformance",
+    "FederationConformance",
     "OnboardingConformance",
     "RecordsConformance",
 ]
