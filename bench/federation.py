@@ -28,13 +28,14 @@ also keeps what the home registry says of itself: ``federation_status.query_time
 fan-out) and each peer's ``latency_ms``, which split the total into the fan-out and what
 surrounds it, and times every full (generation 2) garbage collection during the measured
 requests: this process is the home registry's, and a full collection stops its event loop.
-``--gc-freeze`` calls ``gc.freeze()`` once everything is up (what a server could do after
-startup), to show what those pauses cost. ``--profile FILE`` runs scenario 1 under cProfile
+Once everything is up the bench calls ``freeze_startup_objects`` as ``serve`` does (objects
+alive at startup leave the collector's sight); ``--no-gc-freeze`` skips it, to show what the
+pauses cost without it. ``--profile FILE`` runs scenario 1 under cProfile
 (the home registry, the peers and the client share the one event loop, so the profile has
 all of them) and prints the top functions.
 
     python bench/federation.py [--requests 200] [--slow-requests 20] [--warmup 10]
-        [--delays 20,50,80] [--timeout 1.0] [--gc-freeze] [--profile /tmp/federation.pstats]
+        [--delays 20,50,80] [--timeout 1.0] [--no-gc-freeze] [--profile /tmp/federation.pstats]
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from aiohttp import web
 
 from agentvault_registry.config.loader import load_configuration
 from agentvault_registry.core.app import create_app
+from agentvault_registry.core.lifecycle import freeze_startup_objects
 from agentvault_registry.core.logs import configure_logging
 from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
 from agentvault_registry.plugins.federation.fanout import HOP_HEADER
@@ -500,10 +502,7 @@ async def measure(scenario: Scenario, args: argparse.Namespace, profile: bool) -
     collections = FullCollections(outcome.full_collections)
     async with running(scenario, args) as (home, peers):
         if args.gc_freeze:
-            # What a server could do once started: move everything alive now out of the
-            # collector's sight, so full collections only walk what requests allocate.
-            gc.collect()
-            gc.freeze()
+            await freeze_startup_objects(home.app)
         gc.callbacks.append(collections)
         try:
             await searches(scenario, args, home, peers, outcome, collections, profiler)
@@ -723,9 +722,10 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument("--profile", metavar="FILE", help="cProfile scenario 1 into FILE")
     parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="gc.freeze() once the registries are up (what a server could do after startup)",
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="skip the gc.freeze() that serve does once started",
     )
     parser.add_argument("--log-level", default="ERROR", help="of the registry's logging")
     args = parser.parse_args()

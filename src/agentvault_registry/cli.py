@@ -104,6 +104,7 @@ def serve(
     from aiohttp import web
 
     from agentvault_registry.core.app import create_app
+    from agentvault_registry.core.lifecycle import freeze_startup_objects
     from agentvault_registry.core.logs import ACCESS_LOG_FORMAT, configure_logging
 
     with user_errors():
@@ -120,6 +121,8 @@ def serve(
         )
         configure_logging(settings.logging.level, settings.logging.format)
         app = create_app(settings, pm)
+        # After every cleanup context has started: on_startup handlers run after them.
+        app.on_startup.append(freeze_startup_objects)
         run_app_reporting_bind_errors(
             web.run_app,
             app,

@@ -40,6 +40,7 @@ def production_env(dsn: str, redis_url: str, key_prefix: str, workdir: Path) -> 
         "AVREG_MODE": "production",
         "AVREG_SERVER__PUBLIC_URL": "https://registry.example.org",
         "AVREG_SECURITY__JWT_SECRET": "p" * 48,
+        "AVREG_PLUGINS__FEDERATION__TOKEN_KEY": "f" * 48,
         "AVREG_STORAGE__RECORDS__BACKEND": "postgresql",
         "AVREG_STORAGE__RECORDS__DSN": dsn,
         "AVREG_STORAGE__CACHE__BACKEND": "redis",

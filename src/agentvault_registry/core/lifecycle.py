@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -96,3 +97,12 @@ def _create_secret_file(path: Path) -> None:
         pass
     finally:
         staging.unlink()
+
+
+async def freeze_startup_objects(app: web.Application) -> None:
+    """Move everything alive once the server is up (modules, schemas, pools: ~100,000
+    objects) out of the garbage collector's sight. A full collection then walks only what
+    requests allocate: without this it stops the event loop for 40-90 ms on a small
+    machine, a pause some request always waits through (bench/federation.py)."""
+    gc.collect()
+    gc.freeze()

@@ -76,7 +76,7 @@ class MirroredAgent:
     #: The agent's id on the peer.
     agent_id: str
     did: str
-    #: The agent in the discovery shape, as the peer served it.
+    #: The agent as the peer's change feed served it (the API shape of agents).
     document: Mapping[str, Any] = field(default_factory=dict)
     #: The change-feed ``seq`` that last touched it.
     seq: int = 0

@@ -259,24 +259,39 @@ class RegistryRefSchema(Schema):
     url = fields.String(required=True, validate=validate.Length(1, MAX_URL))
 
 
+class StringList(fields.Field):
+    """A list of at most ``max_items`` strings of at most ``max_length`` characters, checked
+    in one pass: a peer's answer holds thousands of such values, and a ``List`` of
+    ``String`` fields with validators costs several times as much per value."""
+
+    def __init__(self, max_items: int, max_length: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_items = max_items
+        self.max_length = max_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        if not isinstance(value, list) or len(value) > self.max_items:
+            raise ValidationError(f"Not a list of at most {self.max_items} strings.")
+        for item in value:
+            if not isinstance(item, str) or len(item) > self.max_length:
+                raise ValidationError(
+                    f"Each value must be a string of at most {self.max_length} characters."
+                )
+        return value
+
+
 class RemoteA2ASchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    protocolBindings = fields.List(fields.String(validate=validate.Length(max=200)))
+    protocolBindings = StringList(20, 200)
     streaming = fields.Boolean()
     pushNotifications = fields.Boolean()
-    inputModes = fields.List(fields.String(validate=validate.Length(max=255)))
-    outputModes = fields.List(fields.String(validate=validate.Length(max=255)))
-    securitySchemes = fields.List(fields.String(validate=validate.Length(max=100)))
-    extensions = fields.List(fields.String(validate=validate.Length(max=2_048)))
-    skills = fields.List(fields.String(validate=validate.Length(max=500)))
-
-
-def _bounded_list(max_length: int) -> fields.List:
-    return fields.List(
-        fields.String(validate=validate.Length(max=max_length)), validate=validate.Length(max=200)
-    )
+    inputModes = StringList(50, 255)
+    outputModes = StringList(50, 255)
+    securitySchemes = StringList(50, 100)
+    extensions = StringList(50, MAX_URL)
+    skills = StringList(200, 500)
 
 
 class RemoteAgentSchema(Schema):
@@ -293,9 +308,9 @@ class RemoteAgentSchema(Schema):
     status = fields.String(validate=validate.Length(max=50))
     description = fields.String(validate=validate.Length(max=10_000))
     humanReadableId = fields.String(validate=validate.Length(max=300))
-    apiEndpoints = _bounded_list(MAX_URL)
-    capabilities = _bounded_list(200)
-    tags = _bounded_list(200)
+    apiEndpoints = StringList(50, MAX_URL)
+    capabilities = StringList(200, 200)
+    tags = StringList(200, 200)
     pricing = fields.Dict(allow_none=True)
     verified = fields.Boolean()
     createdAt = fields.String(validate=validate.Length(max=64))
