@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from agentvault_registry.core.app import create_app
 from agentvault_registry.core.errors import ConfigError
 from agentvault_registry.plugins.federation.factory import token_cipher
 
@@ -38,27 +37,34 @@ def test_bad_options_stop_startup_naming_the_option(make_settings, options, prob
     assert any(problem in line for line in raised.value.problems), raised.value.problems
 
 
-async def test_production_needs_a_token_key(aiohttp_client, make_settings):
-    settings, pm = make_settings(
+def test_production_needs_a_token_key(make_settings):
+    settings, _ = make_settings(
         {
             "mode": "production",
             "security": {"jwt_secret": "s" * 48},
+            "server": {"public_url": "https://registry.example.org"},
             "storage": {"allow_embedded": True},
         }
     )
-    with pytest.raises(
-        ConfigError, match=re.escape("plugins.federation.token_key: required in production")
-    ):
-        await aiohttp_client(create_app(settings, pm))
+    needed = re.escape("plugins.federation.token_key: required in production")
+    with pytest.raises(ConfigError, match=needed):
+        token_cipher(settings)
 
 
-async def test_a_short_token_key_is_refused(aiohttp_client, make_settings):
-    settings, pm = make_settings({"plugins": {"federation": {"token_key": "short"}}})
+def test_a_short_token_key_is_refused(make_settings):
+    settings, _ = make_settings({"plugins": {"federation": {"token_key": "short"}}})
     with pytest.raises(ConfigError, match="at least 32 characters"):
-        await aiohttp_client(create_app(settings, pm))
+        token_cipher(settings)
 
 
-async def test_tokens_stored_under_an_old_key_still_decrypt_after_rotation(make_settings):
+def test_development_generates_a_token_key_once(make_settings):
+    settings, _ = make_settings()
+    stored = token_cipher(settings).encrypt("avf_peer_token")
+    assert token_cipher(settings).decrypt(stored) == "avf_peer_token"
+    assert (settings.data_dir / "federation-token-key").stat().st_mode & 0o077 == 0
+
+
+def test_tokens_stored_under_an_old_key_still_decrypt_after_rotation(make_settings):
     old_key, new_key = "o" * 40, "n" * 40
     old, _ = make_settings({"plugins": {"federation": {"token_key": old_key}}})
     rotated, _ = make_settings(

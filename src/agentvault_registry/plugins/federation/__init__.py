@@ -51,8 +51,10 @@ from agentvault_registry.plugins.federation.appkeys import (
 )
 from agentvault_registry.plugins.federation.credentials import peer_identity, presented_token
 from agentvault_registry.plugins.federation.fanout import PeerQuerier
+from agentvault_registry.plugins.federation.health import HealthPolicy
 from agentvault_registry.plugins.federation.schemas import FederationOptions
 from agentvault_registry.plugins.federation.service import PeerService, utcnow
+from agentvault_registry.plugins.federation.tokens import TokenCipher
 
 REQUIRES = ("auth", "discovery")
 
@@ -81,23 +83,32 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookimpl
-async def startup(app: web.Application) -> None:
+def startup(app: web.Application) -> Any:
+    # Config problems surface here, synchronously, before any plugin's startup work begins.
     settings = app[SETTINGS]
-    records, cache = app[STORAGE].records, app[STORAGE].cache
     cipher = factory.token_cipher(settings)
     health = factory.health_policy(settings)
-    # Federation's own client (its own address policy, one session for every peer), open
-    # until shutdown.
+    app[PEER_SERVICE] = PeerService(
+        app[STORAGE].records, cipher, factory.url_policy(settings), health
+    )
+    return _open_peer_client(app, cipher, health)
+
+
+async def _open_peer_client(
+    app: web.Application, cipher: TokenCipher, health: HealthPolicy
+) -> None:
+    """Federation's own client (its own address policy, one session for every peer), open
+    until shutdown, and the querier that uses it."""
+    settings = app[SETTINGS]
     app[CLOSE_ON_SHUTDOWN] = stack = contextlib.AsyncExitStack()
     client = await stack.enter_async_context(
         SafeHttpClient(
             factory.outbound_settings(settings), user_agent=registry_user_agent(settings)
         )
     )
-    app[PEER_SERVICE] = PeerService(records, cipher, factory.url_policy(settings), health)
     app[PEER_QUERIER] = PeerQuerier(
-        records,
-        cache,
+        app[STORAGE].records,
+        app[STORAGE].cache,
         client,
         cipher,
         factory.fanout_settings(settings),
