@@ -14,6 +14,7 @@ threshold, whichever process got there.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -161,3 +162,33 @@ class FederationRecords(abc.ABC):
         """At most ``limit`` (positive, else ``ValueError``) of the peer's mirrored agents
         in ``agent_id`` order (code points), after ``after_agent_id``; empty for an unknown
         peer."""
+
+
+# ------------------------------------------------------------ shared by the implementations
+
+#: Column names of the two tables, in the dataclasses' field order.
+PEER_FIELDS = tuple(item.name for item in dataclasses.fields(PeerRecord))
+MIRROR_FIELDS = tuple(item.name for item in dataclasses.fields(MirroredAgent))
+#: What identifies a mirrored agent; an upsert replaces every other field.
+MIRROR_KEY = ("peer_id", "agent_id")
+
+
+def check_upserts_belong_to(peer_id: str, upserts: Sequence[MirroredAgent]) -> None:
+    strangers = sorted({agent.peer_id for agent in upserts} - {peer_id})
+    if strangers:
+        raise ValueError(f"upserts of peer {peer_id!r} name other peers: {strangers}")
+
+
+def peer_column_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns ``update_peer`` writes for ``changes``; ``ValueError`` for a field that
+    may not change."""
+    unknown = set(changes) - PEER_UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(f"peers have no updatable field(s) {sorted(unknown)}")
+    values = dict(changes)
+    if "name" in changes:
+        values["name_lower"] = changes["name"].lower()
+    # In the same statement as the status: an admin's decision starts the count afresh.
+    if changes.get("status") in {PEER_ACTIVE, PEER_DISABLED}:
+        values["consecutive_failures"] = 0
+    return values

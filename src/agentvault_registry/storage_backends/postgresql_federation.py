@@ -7,7 +7,6 @@ A mirrored agent's ``document`` is ``jsonb``, sent and read as JSON text, as for
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import importlib
 import json
@@ -16,24 +15,23 @@ from typing import Any
 
 from agentvault_registry.core.errors import Conflict, NotFound
 from agentvault_registry.storage_backends.federation import (
+    MIRROR_FIELDS,
+    MIRROR_KEY,
     PEER_ACTIVE,
-    PEER_DISABLED,
+    PEER_FIELDS,
     PEER_STATUSES,
     PEER_UNHEALTHY,
-    PEER_UPDATABLE_FIELDS,
     FederationRecords,
     MirroredAgent,
     PeerRecord,
+    check_upserts_belong_to,
+    peer_column_changes,
 )
 from agentvault_registry.storage_backends.postgresql_agents import _plain_mapping
 from agentvault_registry.storage_backends.postgresql_onboarding import _aware
 
-_PEER_FIELDS = tuple(item.name for item in dataclasses.fields(PeerRecord))
-_PEER_COLUMNS = ", ".join(_PEER_FIELDS)
-_MIRROR_FIELDS = tuple(item.name for item in dataclasses.fields(MirroredAgent))
-_MIRROR_COLUMNS = ", ".join(_MIRROR_FIELDS)
-#: What identifies a mirrored agent; an upsert replaces every other field.
-_MIRROR_KEY = ("peer_id", "agent_id")
+_PEER_COLUMNS = ", ".join(PEER_FIELDS)
+_MIRROR_COLUMNS = ", ".join(MIRROR_FIELDS)
 #: The unique constraints of ``federation_peers`` (see migration 0006) and the field each
 #: protects.
 _PEER_UNIQUE_FIELDS = {
@@ -43,9 +41,9 @@ _PEER_UNIQUE_FIELDS = {
 }
 _UPSERT_MIRRORED_AGENT = (
     f"INSERT INTO federation_mirror ({_MIRROR_COLUMNS})"
-    f" VALUES ({', '.join(f'${number}' for number in range(1, len(_MIRROR_FIELDS) + 1))})"
-    f" ON CONFLICT ({', '.join(_MIRROR_KEY)}) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _MIRROR_FIELDS if name not in _MIRROR_KEY)
+    f" VALUES ({', '.join(f'${number}' for number in range(1, len(MIRROR_FIELDS) + 1))})"
+    f" ON CONFLICT ({', '.join(MIRROR_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in MIRROR_FIELDS if name not in MIRROR_KEY)
 )
 
 
@@ -103,7 +101,7 @@ class PostgresFederation(FederationRecords):
     async def update_peer(
         self, peer_id: str, changes: Mapping[str, Any], now: dt.datetime
     ) -> PeerRecord:
-        values = _encoded_changes(changes)
+        values = peer_column_changes(changes)
         # Column names come from the allow-list, never from the caller.
         assignments = "".join(
             f"{column} = ${number}, " for number, column in enumerate(values, start=3)
@@ -175,7 +173,7 @@ class PostgresFederation(FederationRecords):
         deleted_agent_ids: Sequence[str],
         cursor: int,
     ) -> int:
-        _check_upserts_belong_to(peer_id, upserts)
+        check_upserts_belong_to(peer_id, upserts)
         rows = [_encoded_mirrored_agent(agent) for agent in upserts]
         async with self.connection() as conn, conn.transaction(isolation="read_committed"):
             # First: an unknown peer is refused before anything is written, and the peer's row
@@ -241,28 +239,9 @@ def _unique_conflicts() -> Iterator[None]:
         raise Conflict(f"The {field} is taken.", details={"field": field}) from None
 
 
-def _check_upserts_belong_to(peer_id: str, upserts: Sequence[MirroredAgent]) -> None:
-    strangers = sorted({agent.peer_id for agent in upserts} - {peer_id})
-    if strangers:
-        raise ValueError(f"upserts of peer {peer_id!r} name other peers: {strangers}")
-
-
 def _encoded_peer(peer: PeerRecord) -> dict[str, Any]:
-    values = {name: _encode(getattr(peer, name)) for name in _PEER_FIELDS}
+    values = {name: _encode(getattr(peer, name)) for name in PEER_FIELDS}
     values["name_lower"] = peer.name.lower()
-    return values
-
-
-def _encoded_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(changes) - PEER_UPDATABLE_FIELDS
-    if unknown:
-        raise ValueError(f"peers have no updatable field(s) {sorted(unknown)}")
-    values = dict(changes)
-    if "name" in changes:
-        values["name_lower"] = changes["name"].lower()
-    # In the same statement as the status: an admin's decision starts the count afresh.
-    if changes.get("status") in {PEER_ACTIVE, PEER_DISABLED}:
-        values["consecutive_failures"] = 0
     return values
 
 
@@ -271,6 +250,6 @@ def _encode(value: Any) -> Any:
 
 
 def _encoded_mirrored_agent(agent: MirroredAgent) -> tuple[Any, ...]:
-    values = {name: _encode(getattr(agent, name)) for name in _MIRROR_FIELDS}
+    values = {name: _encode(getattr(agent, name)) for name in MIRROR_FIELDS}
     values["document"] = json.dumps(agent.document, default=_plain_mapping)
     return tuple(values.values())

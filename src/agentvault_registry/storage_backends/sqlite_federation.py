@@ -7,7 +7,6 @@ text, as for the accounts (see :mod:`~agentvault_registry.storage_backends.sqlit
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -16,24 +15,23 @@ from typing import Any
 
 from agentvault_registry.core.errors import Conflict, NotFound
 from agentvault_registry.storage_backends.federation import (
+    MIRROR_FIELDS,
+    MIRROR_KEY,
     PEER_ACTIVE,
-    PEER_DISABLED,
+    PEER_FIELDS,
     PEER_STATUSES,
     PEER_UNHEALTHY,
-    PEER_UPDATABLE_FIELDS,
     FederationRecords,
     MirroredAgent,
     PeerRecord,
+    check_upserts_belong_to,
+    peer_column_changes,
 )
 from agentvault_registry.storage_backends.sqlite_accounts import _text
 from agentvault_registry.storage_backends.sqlite_agents import _plain_mapping
 
-_PEER_FIELDS = tuple(item.name for item in dataclasses.fields(PeerRecord))
-_PEER_COLUMNS = ", ".join(_PEER_FIELDS)
-_MIRROR_FIELDS = tuple(item.name for item in dataclasses.fields(MirroredAgent))
-_MIRROR_COLUMNS = ", ".join(_MIRROR_FIELDS)
-#: What identifies a mirrored agent; an upsert replaces every other field.
-_MIRROR_KEY = ("peer_id", "agent_id")
+_PEER_COLUMNS = ", ".join(PEER_FIELDS)
+_MIRROR_COLUMNS = ", ".join(MIRROR_FIELDS)
 _TIMESTAMP_FIELDS = frozenset(
     {"created_at", "updated_at", "last_seen_at", "last_failure_at", "mirrored_at"}
 )
@@ -45,9 +43,9 @@ _PEER_UNIQUE_FIELDS = {
 }
 _UPSERT_MIRRORED_AGENT = (
     f"INSERT INTO federation_mirror ({_MIRROR_COLUMNS})"
-    f" VALUES ({', '.join('?' * len(_MIRROR_FIELDS))})"
-    f" ON CONFLICT ({', '.join(_MIRROR_KEY)}) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _MIRROR_FIELDS if name not in _MIRROR_KEY)
+    f" VALUES ({', '.join('?' * len(MIRROR_FIELDS))})"
+    f" ON CONFLICT ({', '.join(MIRROR_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in MIRROR_FIELDS if name not in MIRROR_KEY)
 )
 
 
@@ -102,7 +100,7 @@ class SqliteFederation(FederationRecords):
     async def update_peer(
         self, peer_id: str, changes: Mapping[str, Any], now: dt.datetime
     ) -> PeerRecord:
-        values = _encoded_changes(changes)
+        values = peer_column_changes(changes)
         # Column names come from the allow-list, never from the caller.
         assignments = "".join(f"{column} = ?, " for column in values)
         async with self._transaction() as conn:
@@ -163,7 +161,7 @@ class SqliteFederation(FederationRecords):
         deleted_agent_ids: Sequence[str],
         cursor: int,
     ) -> int:
-        _check_upserts_belong_to(peer_id, upserts)
+        check_upserts_belong_to(peer_id, upserts)
         rows = [_encoded_mirrored_agent(agent) for agent in upserts]
         async with self._transaction() as conn:
             # First: an unknown peer is refused before anything is written.
@@ -216,28 +214,9 @@ def _unique_conflicts() -> Iterator[None]:
         raise Conflict(f"The {field} is taken.", details={"field": field}) from None
 
 
-def _check_upserts_belong_to(peer_id: str, upserts: Sequence[MirroredAgent]) -> None:
-    strangers = sorted({agent.peer_id for agent in upserts} - {peer_id})
-    if strangers:
-        raise ValueError(f"upserts of peer {peer_id!r} name other peers: {strangers}")
-
-
 def _encoded_peer(peer: PeerRecord) -> dict[str, Any]:
-    values = {name: _encode(name, getattr(peer, name)) for name in _PEER_FIELDS}
+    values = {name: _encode(name, getattr(peer, name)) for name in PEER_FIELDS}
     values["name_lower"] = peer.name.lower()
-    return values
-
-
-def _encoded_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(changes) - PEER_UPDATABLE_FIELDS
-    if unknown:
-        raise ValueError(f"peers have no updatable field(s) {sorted(unknown)}")
-    values = dict(changes)
-    if "name" in changes:
-        values["name_lower"] = changes["name"].lower()
-    # In the same statement as the status: an admin's decision starts the count afresh.
-    if changes.get("status") in {PEER_ACTIVE, PEER_DISABLED}:
-        values["consecutive_failures"] = 0
     return values
 
 
@@ -259,15 +238,15 @@ def _decode(name: str, value: Any) -> Any:
 
 def _decode_peer(row: Sequence[Any]) -> PeerRecord:
     return PeerRecord(
-        **{name: _decode(name, value) for name, value in zip(_PEER_FIELDS, row, strict=True)}
+        **{name: _decode(name, value) for name, value in zip(PEER_FIELDS, row, strict=True)}
     )
 
 
 def _encoded_mirrored_agent(agent: MirroredAgent) -> tuple[Any, ...]:
-    return tuple(_encode(name, getattr(agent, name)) for name in _MIRROR_FIELDS)
+    return tuple(_encode(name, getattr(agent, name)) for name in MIRROR_FIELDS)
 
 
 def _decode_mirrored_agent(row: Sequence[Any]) -> MirroredAgent:
     return MirroredAgent(
-        **{name: _decode(name, value) for name, value in zip(_MIRROR_FIELDS, row, strict=True)}
+        **{name: _decode(name, value) for name, value in zip(MIRROR_FIELDS, row, strict=True)}
     )
