@@ -15,7 +15,7 @@ from yarl import URL
 
 from agentvault_registry import __version__, hookimpl
 from agentvault_registry.core.appkeys import HTTP_CLIENT
-from agentvault_registry.core.errors import ConfigError, FetchFailed, FetchRefused
+from agentvault_registry.core.errors import ConfigError, FetchFailed, FetchRefused, FetchTimedOut
 from agentvault_registry.core.httpclient import SafeHttpClient, is_global_address
 from agentvault_registry.core.httpclient import client as client_module
 from agentvault_registry.core.httpclient.addresses import AddressPolicy
@@ -584,3 +584,53 @@ async def test_a_redirect_to_an_internal_address_is_refused(
 def test_allowed_private_networks_must_be_cidr_blocks(make_settings):
     with pytest.raises(ConfigError, match=r"outbound\.allowed_private_networks"):
         make_settings({"outbound": {"allowed_private_networks": ["not-a-network"]}})
+
+
+@pytest.mark.parametrize(
+    "address", ["169.254.169.254", "fe80::1", "0.0.0.0", "::", "224.0.0.1", "::ffff:169.254.1.1"]
+)
+def test_allowing_private_addresses_never_allows_link_local_unspecified_or_multicast(address):
+    assert not AddressPolicy(allow_private=True).permits(address)
+    assert AddressPolicy(allow_private=True).permits("10.1.2.3")
+    assert AddressPolicy(networks=[address + ("/128" if ":" in address else "/32")]).permits(
+        address
+    )
+
+
+async def test_json_with_nan_or_infinity_is_not_json(open_client, serve):
+    async def constants(request):
+        return web.Response(
+            text='{"price": NaN, "limit": Infinity}', content_type="application/json"
+        )
+
+    base = await serve(web.get("/", constants))
+    client = await open_client(allow_private_targets=True)
+    with pytest.raises(FetchFailed, match="not valid JSON"):
+        await client.get_json(f"{base}/")
+
+
+async def test_post_json_sends_the_body_and_never_follows_a_redirect(open_client, serve):
+    async def echo(request):
+        return web.json_response({"got": await request.json()})
+
+    async def moved(request):
+        raise web.HTTPTemporaryRedirect("/echo")
+
+    base = await serve(web.post("/echo", echo), web.post("/moved", moved))
+    client = await open_client(allow_private_targets=True)
+    assert (await client.post_json(f"{base}/echo", {"a": 1})).json == {"got": {"a": 1}}
+    with pytest.raises(FetchRefused, match="redirect"):
+        await client.post_json(f"{base}/moved", {"a": 1})
+
+
+async def test_post_json_times_out_as_a_timeout(open_client, serve):
+    async def slow(request):
+        await asyncio.sleep(5)
+        return web.json_response({})
+
+    base = await serve(web.post("/", slow))
+    client = await open_client(allow_private_targets=True)
+    started = time.perf_counter()
+    with pytest.raises(FetchTimedOut):
+        await client.post_json(f"{base}/", {}, timeout=0.2)
+    assert time.perf_counter() - started < 2

@@ -147,7 +147,8 @@ class FederationRecords(abc.ABC):
         cursor: int,
     ) -> int:
         """In one transaction: store ``upserts`` (replacing the mirrored agent with the same
-        ``(peer_id, agent_id)``), remove ``deleted_agent_ids``, and advance the peer's
+        ``(peer_id, agent_id)`` unless that one has a higher ``seq``: an older concurrent
+        sync never overwrites a newer one), remove ``deleted_agent_ids``, and advance the peer's
         ``change_cursor`` to ``cursor`` (never backwards). Returns the number of agents now
         mirrored for the peer. ``NotFound`` when there is no such peer.
 

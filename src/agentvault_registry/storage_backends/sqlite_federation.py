@@ -46,6 +46,8 @@ _UPSERT_MIRRORED_AGENT = (
     f" VALUES ({', '.join('?' * len(MIRROR_FIELDS))})"
     f" ON CONFLICT ({', '.join(MIRROR_KEY)}) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name in MIRROR_FIELDS if name not in MIRROR_KEY)
+    # A slower, older sync never replaces what a newer one stored.
+    + " WHERE federation_mirror.seq < excluded.seq"
 )
 
 

@@ -28,8 +28,8 @@ async def registry_factory(make_settings, tmp_path):
 async def fake_peer_factory():
     started: list[FakePeer] = []
 
-    async def start(behaviour) -> FakePeer:
-        peer = await start_fake_peer(behaviour)
+    async def start(behaviour, changes=None) -> FakePeer:
+        peer = await start_fake_peer(behaviour, changes)
         started.append(peer)
         return peer
 

@@ -22,6 +22,7 @@ from support import free_port
 PASSWORD = "correct horse battery staple 42"
 PEERS = "/api/v1/admin/federation/peers"
 QUERY = "/api/v1/internal/federation/query"
+CHANGES = "/api/v1/internal/federation/changes"
 SEARCH = "/api/v1/discovery/agents"
 LIMITS = (
     "auth.login",
@@ -222,7 +223,7 @@ class FakePeer:
 Behaviour = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-async def start_fake_peer(behaviour: Behaviour) -> FakePeer:
+async def start_fake_peer(behaviour: Behaviour, changes: Behaviour | None = None) -> FakePeer:
     peer: FakePeer
 
     async def query(request: web.Request) -> web.StreamResponse:
@@ -231,6 +232,8 @@ async def start_fake_peer(behaviour: Behaviour) -> FakePeer:
 
     app = web.Application()
     app.router.add_post(QUERY, query)
+    if changes is not None:
+        app.router.add_get(CHANGES, changes)
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()
     port = free_port()

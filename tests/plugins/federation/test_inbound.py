@@ -4,9 +4,7 @@ issued it, and nothing with any other credential."""
 from __future__ import annotations
 
 import pytest
-from federation_helpers import PEERS, QUERY, big_json
-
-CHANGES = "/api/v1/internal/federation/changes"
+from federation_helpers import CHANGES, PEERS, QUERY, big_json
 
 
 @pytest.fixture
@@ -173,3 +171,27 @@ async def test_the_change_feed_is_served_to_peers_in_order(home, peer_token):
     for params in ({"since": "-1"}, {"since": "x"}, {"limit": "0"}, {"limit": "501"}, {"x": "1"}):
         response = await home.request("GET", CHANGES, params=params, headers=headers)
         assert response.status == 422, params
+
+
+async def test_repeated_bad_tokens_from_one_client_are_rate_limited(registry_factory):
+    home = await registry_factory("Home", {"rate_limits": {"federation.auth_failures": "2/minute"}})
+    created = await home.add_peer("Caller", "http://127.0.0.1:9", "avf_x")
+    bad = {"Authorization": "Bearer avf_" + "B" * 43}
+    statuses = [(await home.request("POST", QUERY, json={}, headers=bad)).status for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    good = {"Authorization": f"Bearer {created['inbound_token']}"}
+    # The client is out of tries for this window, whatever it presents now.
+    assert (await home.request("POST", QUERY, json={}, headers=good)).status == 429
+
+
+async def test_a_peer_token_opens_nothing_but_the_federation_endpoints(home, peer_token):
+    headers, _ = peer_token
+    for method, path in (
+        ("GET", "/api/v1/auth/me"),
+        ("POST", "/api/v1/agents"),
+        ("GET", "/api/v1/auth/api-keys"),
+        ("POST", "/api/v1/onboard/bootstrap/request-token"),
+        ("GET", PEERS),
+    ):
+        response = await home.request(method, path, json={}, headers=headers)
+        assert response.status in (401, 403), (method, path, response.status)

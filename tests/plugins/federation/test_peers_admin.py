@@ -273,3 +273,21 @@ async def test_status_reports_each_peers_health(home):
     first = report["peers"][0]
     assert first["id"] == created["id"] and first["circuit"] == "closed"
     assert first["last_seen_at"] is None and first["last_error"] is None
+
+
+async def test_a_new_registry_url_needs_the_token_that_registry_issued(home):
+    created = await home.add_peer("Peer One", "http://127.0.0.1:9", OUTBOUND)
+    item = f"{PEERS}/{created['id']}"
+    alone = await home.request(
+        "PUT", item, json={"registry_url": "http://127.0.0.1:10"}, headers=home.admin
+    )
+    assert alone.status == 422
+    assert "federation_access_token" in (await alone.json())["details"]
+    assert (await home.json("GET", item, headers=home.admin))["registry_url"].endswith(":9")
+    moved = await home.json(
+        "PUT",
+        item,
+        json={"registry_url": "http://127.0.0.1:10", "federation_access_token": "avf_new_one"},
+        headers=home.admin,
+    )
+    assert moved["registry_url"] == "http://127.0.0.1:10"

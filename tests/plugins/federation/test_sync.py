@@ -7,8 +7,9 @@ import asyncio
 
 import click
 import pytest
+from aiohttp import web
 from click.testing import CliRunner
-from federation_helpers import peer_with
+from federation_helpers import answering, peer_with
 
 from agentvault_registry.cli import cli
 from agentvault_registry.core.appkeys import SETTINGS, STORAGE
@@ -90,3 +91,25 @@ async def test_sync_of_an_unknown_peer_says_so(home_and_beta):
     result = await sync(config, "--peer", "Nobody")
     assert result.exit_code != 0
     assert "no active peer named 'Nobody'" in result.output
+
+
+async def test_a_change_without_a_valid_agent_fails_the_sync(home_and_beta, fake_peer_factory):
+    home, _, _, _, _, config = home_and_beta
+
+    async def bad_feed(request):
+        return web.json_response(
+            {
+                "changes": [
+                    {"seq": 1, "type": "updated", "agentId": "a", "agent": {"name": "no did"}}
+                ],
+                "next_cursor": "1",
+                "registry": {"name": "Odd", "url": "x"},
+            }
+        )
+
+    odd = await fake_peer_factory(answering(), changes=bad_feed)
+    created = await home.add_peer("Odd", odd.url, "avf_odd")
+    result = await sync(config, "--peer", "Odd")
+    assert result.exit_code == 1
+    assert "error: Odd: change 1 holds no valid agent" in result.output
+    assert await mirrored(home, created["id"]) == {}

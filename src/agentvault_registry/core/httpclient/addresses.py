@@ -83,9 +83,21 @@ def _tunnelled_ipv4(ip: IPv6Address) -> list[IPv4Address]:
     return []
 
 
+def _never_private(ip: IPv4Address | IPv6Address) -> bool:
+    """Addresses that "private" never covers (see :class:`AddressPolicy`)."""
+    if isinstance(ip, IPv6Address):
+        ip = _translated_ipv4(ip) or ip
+    return ip.is_link_local or ip.is_unspecified or ip.is_multicast
+
+
 class AddressPolicy:
     """Which addresses fetches may reach: public ones, plus private ones when allowed (all of
-    them, or only some networks)."""
+    them, or only some networks).
+
+    Allowing private addresses never allows link-local (where clouds serve instance
+    credentials: 169.254.169.254), unspecified or multicast ones; only an explicitly listed
+    network reaches those.
+    """
 
     def __init__(self, *, allow_private: bool = False, networks: Iterable[str] = ()) -> None:
         self.allow_private = allow_private
@@ -96,6 +108,6 @@ class AddressPolicy:
             parsed = ip_address(address)
         except ValueError:
             return False  # not an address the policy can judge: never connect to it
-        if self.allow_private or is_global_address(parsed):
+        if is_global_address(parsed) or any(parsed in network for network in self.networks):
             return True
-        return any(parsed in network for network in self.networks)
+        return self.allow_private and not _never_private(parsed)

@@ -213,10 +213,15 @@ def _parsed_json(result: FetchResult) -> FetchResult:
             details={"status": result.status},
         )
     try:
-        data = json.loads(result.body)
+        # NaN and Infinity are no JSON: a value that carried them on would break clients.
+        data = json.loads(result.body, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise FetchFailed(url=result.url, reason="the answer is not valid JSON") from exc
     return dataclasses.replace(result, json=data)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _redirect_location(response: aiohttp.ClientResponse, shown: str) -> URL | None:

@@ -6,6 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Marks a request that is itself federated (a peer asking on a client's behalf): it is
+#: answered from local agents only and never passed on to peers, so no topology, loops
+#: included, costs more than one hop.
+HOP_HEADER = "X-AgentVault-Federation-Hop"
+
 OK = "ok"
 TIMEOUT = "timeout"
 ERROR = "error"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from aiohttp import web
 
 from agentvault_registry.core.openapi import api_doc
@@ -9,6 +11,8 @@ from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import public_base_url, read_json, read_query
 from agentvault_registry.plugins.discovery import schemas
 from agentvault_registry.plugins.discovery.appkeys import DISCOVERY_SERVICE, TEMPLATES
+from agentvault_registry.plugins.discovery.remote import HOP_HEADER
+from agentvault_registry.plugins.discovery.schemas import Search
 from agentvault_registry.plugins.discovery.service import Answer, answer
 
 TAGS = ["discovery"]
@@ -40,6 +44,13 @@ def _matches(request: web.Request, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+def _not_passed_on(request: web.Request, search: Search) -> Search:
+    """A search that is itself federated (it carries the hop header) never asks peers."""
+    if HOP_HEADER in request.headers and search.include_federated:
+        return dataclasses.replace(search, include_federated=False)
+    return search
+
+
 @api_doc(
     "Search agents",
     tags=TAGS,
@@ -55,7 +66,7 @@ def _matches(request: web.Request, etag: str) -> bool:
 )
 @rate_limit("discovery.search")
 async def search_agents(request: web.Request) -> web.Response:
-    search = read_query(request, QUERY)
+    search = _not_passed_on(request, read_query(request, QUERY))
     result = await request.app[DISCOVERY_SERVICE].search(search, public_base_url(request))
     return respond(request, result)
 
@@ -71,7 +82,7 @@ async def search_agents(request: web.Request) -> web.Response:
 )
 @rate_limit("discovery.search")
 async def search_by_body(request: web.Request) -> web.Response:
-    search = await read_json(request, BODY)
+    search = _not_passed_on(request, await read_json(request, BODY))
     result = await request.app[DISCOVERY_SERVICE].search(search, public_base_url(request))
     return respond(request, result)
 

@@ -24,6 +24,7 @@ Config example::
     [rate_limits]
     "federation.query" = "30/minute"     # per peer
     "federation.changes" = "120/minute"  # per peer
+    "federation.auth_failures" = "30/minute"  # invalid tokens per client IP
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from agentvault_registry.core.appkeys import SETTINGS, STORAGE
 from agentvault_registry.core.hookspecs import hookimpl
 from agentvault_registry.core.httpclient import SafeHttpClient
 from agentvault_registry.core.httpclient.lifecycle import registry_user_agent
-from agentvault_registry.core.ratelimit import RateLimit
+from agentvault_registry.core.ratelimit import LOCAL, RateLimit
 from agentvault_registry.core.tasks import spawn
 from agentvault_registry.plugins.discovery.remote import RemoteQuery
 from agentvault_registry.plugins.federation import commands, factory, views
@@ -49,7 +50,11 @@ from agentvault_registry.plugins.federation.appkeys import (
     PEER_QUERIER,
     PEER_SERVICE,
 )
-from agentvault_registry.plugins.federation.credentials import peer_identity, presented_token
+from agentvault_registry.plugins.federation.credentials import (
+    AUTH_FAILURES,
+    peer_identity,
+    presented_token,
+)
 from agentvault_registry.plugins.federation.fanout import PeerQuerier
 from agentvault_registry.plugins.federation.health import HealthPolicy
 from agentvault_registry.plugins.federation.schemas import FederationOptions
@@ -74,6 +79,7 @@ def register_rate_limits() -> list[RateLimit]:
     return [
         RateLimit("federation.query", "30/minute", "closed", "federated searches per peer"),
         RateLimit("federation.changes", "120/minute", "closed", "change feed pages per peer"),
+        RateLimit(AUTH_FAILURES, "30/minute", LOCAL, "invalid federation tokens per client"),
     ]
 
 
@@ -128,7 +134,7 @@ async def shutdown(app: web.Application) -> None:
 @hookimpl
 def identity_from_request(request: web.Request) -> Any:
     token = presented_token(request)
-    return None if token is None else peer_identity(request.app[PEER_SERVICE], token)
+    return None if token is None else peer_identity(request, token)
 
 
 @hookimpl

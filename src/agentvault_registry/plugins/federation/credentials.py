@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from agentvault_registry.core.appkeys import RATE_LIMITER
+from agentvault_registry.core.errors import InvalidCredentials
 from agentvault_registry.core.identity import Identity
-from agentvault_registry.plugins.federation.service import PeerService
+from agentvault_registry.core.ratelimit import client_ip
+from agentvault_registry.plugins.federation.appkeys import PEER_SERVICE
 from agentvault_registry.plugins.federation.tokens import PEER, looks_like_inbound_token
 
 PLUGIN = "federation"
+#: Invalid inbound tokens per client IP: counted before any limit per peer could apply (a
+#: caller with a bad token is no peer), and only on failure, so peers never trip it.
+AUTH_FAILURES = "federation.auth_failures"
 
 
 def presented_token(request: web.Request) -> str | None:
@@ -21,8 +27,18 @@ def presented_token(request: web.Request) -> str | None:
     return token
 
 
-async def peer_identity(service: PeerService, token: str) -> Identity:
-    """The calling peer; 401 for an unknown token or a disabled peer."""
-    peer = await service.authenticate(token)
+async def peer_identity(request: web.Request, token: str) -> Identity:
+    """The calling peer; 401 for an unknown token or a disabled peer, 429 once a client has
+    presented too many of those."""
+    limiter = request.app[RATE_LIMITER]
+    scope = f"ip:{client_ip(request)}"
+    standing = await limiter.peek(AUTH_FAILURES, scope)
+    if not standing.allowed:
+        raise standing.error()
+    try:
+        peer = await request.app[PEER_SERVICE].authenticate(token)
+    except InvalidCredentials:
+        await limiter.hit(AUTH_FAILURES, scope)
+        raise
     # No roles and no scopes: a peer reaches the federation endpoints and nothing else.
     return Identity(kind=PEER, subject=peer.id, plugin=PLUGIN, claims={"name": peer.name})

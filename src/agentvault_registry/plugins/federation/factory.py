@@ -80,6 +80,6 @@ def fanout_settings(settings: Settings) -> FanoutSettings:
     return FanoutSettings(
         peer_timeout=config["peer_timeout"],
         deadline=config["deadline"],
-        max_response_bytes=config["max_response_bytes"],
         cache_ttl=config["cache_ttl"],
+        allow_http=config["allow_http"],
     )

@@ -16,15 +16,16 @@ import json
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import ValidationError
 
-from agentvault_registry.core.errors import BackendError, FetchFailed, FetchTimedOut
+from agentvault_registry.core.errors import BackendError, FetchFailed, FetchRefused, FetchTimedOut
 from agentvault_registry.core.httpclient import SafeHttpClient
 from agentvault_registry.plugins.discovery.remote import (
     ERROR,
+    HOP_HEADER,
     OK,
     SKIPPED,
     TIMEOUT,
@@ -50,14 +51,18 @@ from agentvault_registry.storage_backends.federation import (
 
 log = logging.getLogger(__name__)
 
-#: Sent with every query to a peer: the request is itself federated, so the peer answers
-#: from its own agents and never asks its peers in turn (no loops, whatever the topology).
-HOP_HEADER = "X-AgentVault-Federation-Hop"
 #: A cache that does not answer within this long is skipped, as discovery does.
 CACHE_DEADLINE = 0.25
 #: A healthy peer's ``last_seen_at`` is written at most this often, not on every query.
 SEEN_INTERVAL = dt.timedelta(seconds=30)
 ANSWER = FederationAnswerSchema()
+#: Answers larger than this (as JSON) are not cached.
+MAX_CACHED_BYTES = 512 * 1024
+#: A peer answering these is limiting our queries: skipped, not counted as failing.
+RATE_LIMITED_STATUSES = frozenset({429, 503})
+#: How the client's reason for an unexpected transport error begins (what follows is the
+#: driver's text, which may quote the peer).
+REQUEST_FAILED = "the request failed"
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], None]
 
@@ -66,8 +71,10 @@ Spawn = Callable[[Coroutine[Any, Any, Any]], None]
 class FanoutSettings:
     peer_timeout: float
     deadline: float
-    max_response_bytes: int
     cache_ttl: float
+    #: Whether peers at http:// URLs may be asked (checked on every query, so turning it off
+    #: stops asking peers stored while it was on).
+    allow_http: bool
 
 
 @dataclass(frozen=True)
@@ -76,13 +83,23 @@ class PeerOutcome:
     status: PeerStatus
 
 
-class PeerAnswerInvalid(Exception):
-    """The peer answered, but not what a federation query answers."""
+class PeerFailure(Exception):
+    """Asking a peer went wrong. ``public`` is what anyone searching may read (a fixed text
+    per kind of failure); ``detail`` is for the admin's status page and the logs."""
+
+    def __init__(self, status: str, public: str, detail: str | None = None, *, counts=True):
+        super().__init__(detail or public)
+        self.status = status
+        self.public = public
+        self.detail = detail or public
+        #: Whether it counts towards the circuit breaker: a peer limiting our queries is
+        #: doing its job, not failing.
+        self.counts = counts
 
 
 def peer_query_body(query: RemoteQuery) -> dict[str, Any]:
     """What we send a peer for a discovery search: the first page of its matches."""
-    body: dict[str, Any] = {
+    return {
         "search": query.text,
         "filters": dict(query.filters),
         "sort": query.sort,
@@ -90,7 +107,19 @@ def peer_query_body(query: RemoteQuery) -> dict[str, Any]:
         "offset": 0,
         "active_only": "status" not in query.filters,
     }
-    return body
+
+
+@dataclass
+class _Round:
+    """One fan-out: its body, when it must end, and which peers have a request in flight
+    (only those are charged a failure when the deadline cuts them off)."""
+
+    body: Mapping[str, Any]
+    ends_at: float
+    in_flight: set[str] = field(default_factory=set)
+
+    def time_left(self) -> float:
+        return self.ends_at - time.perf_counter()
 
 
 class PeerQuerier:
@@ -120,26 +149,33 @@ class PeerQuerier:
         peers = await self.records.list_peers((PEER_ACTIVE, PEER_UNHEALTHY))
         if not peers:
             return RemoteResults()
-        body = peer_query_body(query)
-        tasks = [asyncio.create_task(self._ask(peer, body)) for peer in peers]
         started = time.perf_counter()
-        _, pending = await asyncio.wait(tasks, timeout=self.settings.deadline)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        round_ = _Round(peer_query_body(query), started + self.settings.deadline)
+        tasks = [asyncio.create_task(self._ask(peer, round_)) for peer in peers]
+        try:
+            await asyncio.wait(tasks, timeout=self.settings.deadline)
+        finally:
+            # Past the deadline, or the search itself was cancelled: no request outlives it.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         elapsed_ms = (time.perf_counter() - started) * 1000
         outcomes = [
-            self._outcome(peer, task, elapsed_ms) for peer, task in zip(peers, tasks, strict=True)
+            self._outcome(peer, task, round_, elapsed_ms)
+            for peer, task in zip(peers, tasks, strict=True)
         ]
         return RemoteResults(
             agents=[agent for outcome in outcomes for agent in outcome.agents],
             peers=[outcome.status for outcome in outcomes],
         )
 
-    def _outcome(self, peer: PeerRecord, task: asyncio.Task, elapsed_ms: float) -> PeerOutcome:
+    def _outcome(
+        self, peer: PeerRecord, task: asyncio.Task, round_: _Round, elapsed_ms: float
+    ) -> PeerOutcome:
         if task.cancelled():
             error = f"no answer within the deadline of {self.settings.deadline:g} s"
-            self._failed(peer, error)
+            if peer.id in round_.in_flight:
+                self._failed(peer, error)
             return PeerOutcome((), PeerStatus(peer.name, TIMEOUT, elapsed_ms, error))
         if task.exception() is not None:
             # A bug here must not fail the search; it is logged and the peer reported.
@@ -147,8 +183,8 @@ class PeerQuerier:
             return PeerOutcome((), PeerStatus(peer.name, ERROR, elapsed_ms, "internal error"))
         return task.result()
 
-    async def _ask(self, peer: PeerRecord, body: Mapping[str, Any]) -> PeerOutcome:
-        key = self._cache_key(peer, body)
+    async def _ask(self, peer: PeerRecord, round_: _Round) -> PeerOutcome:
+        key = self._cache_key(peer, round_.body)
         cached = await self._cached(key)
         if cached is not None:
             return PeerOutcome(cached, PeerStatus(peer.name, OK, 0.0, cached=True))
@@ -162,42 +198,50 @@ class PeerQuerier:
             return PeerOutcome((), PeerStatus(peer.name, SKIPPED, None, reason))
         started = time.perf_counter()
         try:
-            agents = await self._query(peer, body)
-        except FetchTimedOut:
+            agents = await self._query(peer, round_)
+        except PeerFailure as failure:
             latency = (time.perf_counter() - started) * 1000
-            error = f"no answer within {self.settings.peer_timeout:g} s"
-            self._failed(peer, error)
-            return PeerOutcome((), PeerStatus(peer.name, TIMEOUT, latency, error))
-        except (FetchFailed, PeerAnswerInvalid) as exc:
-            latency = (time.perf_counter() - started) * 1000
-            error = exc.reason if isinstance(exc, FetchFailed) else str(exc)
-            self._failed(peer, error)
-            return PeerOutcome((), PeerStatus(peer.name, ERROR, latency, error))
+            if failure.counts:
+                self._failed(peer, failure.detail)
+            status = PeerStatus(peer.name, failure.status, latency, failure.public)
+            return PeerOutcome((), status)
         latency = (time.perf_counter() - started) * 1000
         self._succeeded(peer, latency)
-        await self._keep(key, agents)
+        self._spawn(self._keep(key, agents))
         return PeerOutcome(agents, PeerStatus(peer.name, OK, latency))
 
-    async def _query(self, peer: PeerRecord, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    async def _query(self, peer: PeerRecord, round_: _Round) -> list[dict[str, Any]]:
+        if peer.registry_url.startswith("http:") and not self.settings.allow_http:
+            raise PeerFailure(ERROR, "http peers are not allowed by this registry's settings")
         try:
             token = self.cipher.decrypt(peer.outbound_token)
         except ValueError:
-            raise PeerAnswerInvalid(
-                "its token cannot be decrypted with the configured keys; set it again"
+            raise PeerFailure(
+                ERROR,
+                "this registry's settings for the peer are not usable",
+                "its token cannot be decrypted with the configured keys; set it again",
             ) from None
-        result = await self.client.post_json(
-            peer.registry_url + QUERY_PATH,
-            body,
-            max_bytes=self.settings.max_response_bytes,
-            timeout=self.settings.peer_timeout,
-            headers={"Authorization": f"Bearer {token}", HOP_HEADER: "1"},
-        )
+        # The peer's own timeout, unless less than that is left of the whole fan-out.
+        timeout = min(self.settings.peer_timeout, round_.time_left())
+        if timeout <= 0:
+            raise PeerFailure(TIMEOUT, "no time left before the deadline")
+        round_.in_flight.add(peer.id)
+        try:
+            result = await self.client.post_json(
+                peer.registry_url + QUERY_PATH,
+                round_.body,
+                timeout=timeout,
+                headers={"Authorization": f"Bearer {token}", HOP_HEADER: "1"},
+            )
+        except FetchFailed as exc:
+            round_.in_flight.discard(peer.id)
+            raise fetch_failure(exc, timeout) from None
+        round_.in_flight.discard(peer.id)
         try:
             answer = ANSWER.load(result.json)
         except ValidationError as exc:
-            raise PeerAnswerInvalid(
-                f"the answer is not a federation answer: {_first(exc)}"
-            ) from None
+            public = "the answer is not a federation answer"
+            raise PeerFailure(ERROR, public, f"{public}: {_first(exc)}") from None
         return [labelled(agent, peer) for agent in answer["agents"]]
 
     # ------------------------------------------------------------------ health
@@ -258,11 +302,36 @@ class PeerQuerier:
     async def _keep(self, key: str, agents: list[dict[str, Any]]) -> None:
         if self.settings.cache_ttl <= 0:
             return
+        value = json.dumps(agents).encode()
+        if len(value) > MAX_CACHED_BYTES:
+            return  # a rare huge answer is asked again rather than crowding the cache
         try:
             async with asyncio.timeout(CACHE_DEADLINE):
-                await self.cache.set(key, json.dumps(agents).encode(), ttl=self.settings.cache_ttl)
+                await self.cache.set(key, value, ttl=self.settings.cache_ttl)
         except (BackendError, TimeoutError):
             log.debug("federation cache unavailable; answer not kept", exc_info=True)
+
+
+def fetch_failure(exc: FetchFailed, timeout: float) -> PeerFailure:
+    """What a failed request to a peer is, publicly and for the admin. The public text is
+    fixed per kind: a peer's own words, or the addresses its name resolves to, stay in the
+    admin's status."""
+    if isinstance(exc, FetchTimedOut):
+        return PeerFailure(TIMEOUT, f"no answer within {timeout:.3g} s", exc.reason)
+    if isinstance(exc, FetchRefused):
+        public = "refused: a redirect, or an address this registry may not reach"
+        return PeerFailure(ERROR, public, exc.reason)
+    status = exc.details.get("status")
+    if status in RATE_LIMITED_STATUSES:
+        public = f"the peer is limiting our queries (HTTP {status})"
+        return PeerFailure(SKIPPED, public, exc.reason, counts=False)
+    if status is not None:
+        return PeerFailure(ERROR, f"the peer answered HTTP {status}", exc.reason)
+    if exc.reason.startswith(REQUEST_FAILED):
+        return PeerFailure(ERROR, "the connection failed", exc.reason)
+    # The client's other reasons are its own fixed texts (could not connect, too large,
+    # not valid JSON, could not be resolved).
+    return PeerFailure(ERROR, exc.reason)
 
 
 def labelled(agent: Mapping[str, Any], peer: PeerRecord) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 
 from agentvault_registry.core.httpclient import SafeHttpClient
-from agentvault_registry.plugins.federation.fanout import HOP_HEADER
-from agentvault_registry.plugins.federation.schemas import PeerChangesSchema
+from agentvault_registry.plugins.discovery.remote import HOP_HEADER
+from agentvault_registry.plugins.federation.schemas import PeerChangesSchema, RemoteAgentSchema
 from agentvault_registry.plugins.federation.tokens import TokenCipher
 from agentvault_registry.plugins.federation.urls import CHANGES_PATH
 from agentvault_registry.storage_backends.agents import DELETED
@@ -17,6 +17,7 @@ from agentvault_registry.storage_backends.base import RecordsBackend
 from agentvault_registry.storage_backends.federation import MirroredAgent, PeerRecord
 
 CHANGES = PeerChangesSchema()
+REMOTE_AGENT = RemoteAgentSchema()
 #: Changes asked for per request.
 PAGE_SIZE = 500
 
@@ -65,15 +66,21 @@ async def sync_peer(
         deleted: set[str] = set()
         for change in changes:
             agent_id = change["agentId"]
-            did = change["agent"].get("did")
-            if change["type"] == DELETED or not isinstance(did, str):
+            if change["type"] == DELETED:
                 upserts.pop(agent_id, None)
                 deleted.add(agent_id)
-            else:
-                deleted.discard(agent_id)
-                upserts[agent_id] = MirroredAgent(
-                    peer.id, agent_id, did, change["agent"], change["seq"], now
-                )
+                continue
+            try:
+                # What is mirrored is what a peer's search answer may hold, checked alike.
+                agent = REMOTE_AGENT.load(change["agent"])
+            except ValidationError as exc:
+                raise MirrorFailed(
+                    f"{peer.name}: change {change['seq']} holds no valid agent"
+                ) from exc
+            deleted.discard(agent_id)
+            upserts[agent_id] = MirroredAgent(
+                peer.id, agent_id, agent["did"], agent, change["seq"], now
+            )
         next_cursor = max(change["seq"] for change in changes)
         if next_cursor <= cursor:
             raise MirrorFailed(f"{peer.name}: the change feed does not move forward")

@@ -60,7 +60,7 @@ class FederationOptions(Strict):
     #: Consecutive failures after which a peer is skipped ("unhealthy")...
     failure_threshold = fields.Integer(load_default=3, validate=validate.Range(1, 1_000))
     #: ... for this many seconds, then tried again with one query.
-    backoff = fields.Float(load_default=60.0, validate=validate.Range(min=0))
+    backoff = fields.Float(load_default=60.0, validate=validate.Range(min=0.1))
 
     @validates_schema
     def _deadline_covers_a_peer(self, data: dict[str, Any], **_: Any) -> None:

@@ -9,17 +9,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentvault_registry.core.errors import InvalidCredentials, NotFound
+from agentvault_registry.core.errors import InvalidCredentials, NotFound, ValidationFailed
 from agentvault_registry.core.httpclient.addresses import AddressPolicy
-from agentvault_registry.plugins.agents.schemas import change_json
-from agentvault_registry.plugins.auth.api_keys import digest
 from agentvault_registry.plugins.federation.health import HealthPolicy, circuit_state
 from agentvault_registry.plugins.federation.tokens import (
     TokenCipher,
     digests_match,
     new_inbound_token,
+    token_digest,
 )
 from agentvault_registry.plugins.federation.urls import checked_registry_url
+from agentvault_registry.storage_backends.agents import AgentEvent
 from agentvault_registry.storage_backends.base import RecordsBackend
 from agentvault_registry.storage_backends.federation import (
     PEER_DISABLED,
@@ -27,6 +27,7 @@ from agentvault_registry.storage_backends.federation import (
     PeerRecord,
 )
 
+PEER_NOT_FOUND = "No such peer."
 #: The one answer to every bad inbound token, so a caller learns nothing about which tokens
 #: exist or which peers are disabled.
 INVALID_TOKEN = "The federation token is not valid."
@@ -86,7 +87,7 @@ class PeerService:
     async def get(self, peer_id: str) -> PeerRecord:
         peer = await self.records.get_peer(peer_id)
         if peer is None:
-            raise NotFound("No such peer.")
+            raise NotFound(PEER_NOT_FOUND)
         return peer
 
     async def list(self) -> list[PeerRecord]:
@@ -98,6 +99,16 @@ class PeerService:
             if name in fields:
                 changes[name] = fields[name].strip()
         if "registry_url" in fields:
+            if "federation_access_token" not in fields:
+                # The stored token was issued by the registry at the old URL: never send it
+                # to another host.
+                raise ValidationFailed(
+                    details={
+                        "federation_access_token": [
+                            "A new registry_url needs the token that registry issued."
+                        ]
+                    }
+                )
             changes["registry_url"] = await self._checked_url(fields["registry_url"])
         if "federation_access_token" in fields:
             changes["outbound_token"] = self.cipher.encrypt(fields["federation_access_token"])
@@ -116,7 +127,7 @@ class PeerService:
 
     async def delete(self, peer_id: str) -> None:
         if not await self.records.delete_peer(peer_id):
-            raise NotFound("No such peer.")
+            raise NotFound(PEER_NOT_FOUND)
 
     async def health_report(self) -> dict[str, Any]:
         now = self.clock()
@@ -153,16 +164,17 @@ class PeerService:
     async def authenticate(self, presented: str) -> PeerRecord:
         """The peer whose inbound token ``presented`` is; 401 for an unknown token or a
         disabled peer, with the same message for both."""
-        peer = await self.records.find_peer_by_token_digest(digest(presented))
-        # The lookup is by digest (nothing an attacker can steer byte by byte); the final
-        # comparison is constant-time anyway, as for every secret the registry checks.
+        peer = await self.records.find_peer_by_token_digest(token_digest(presented))
+        # The index lookup compares digests, and its timing can tell at most how much of a
+        # SHA-256 digest matched, which says nothing of the token. The constant-time check
+        # here is the one every secret gets, and holds whatever the backend's collation.
         if peer is None or not digests_match(presented, peer.inbound_token_digest):
             raise InvalidCredentials(INVALID_TOKEN)
         if peer.status == PEER_DISABLED:
             raise InvalidCredentials(INVALID_TOKEN)
         return peer
 
-    async def changes(self, after_seq: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    async def changes(self, after_seq: int, limit: int) -> tuple[list[AgentEvent], int]:
         """Our change feed after ``after_seq``, and the cursor to continue from."""
         events = await self.records.list_agent_events(after_seq=after_seq, limit=limit)
-        return [change_json(event) for event in events], events[-1].seq if events else after_seq
+        return events, events[-1].seq if events else after_seq

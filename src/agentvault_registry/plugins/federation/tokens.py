@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from agentvault_registry.plugins.auth.api_keys import digest
+from agentvault_registry.plugins.auth.api_keys import digest as token_digest
 
 #: The identity kind of a peer registry calling with its inbound token.
 PEER = "peer"
@@ -26,7 +26,7 @@ MIN_KEY_LENGTH = 32
 def new_inbound_token() -> tuple[str, str]:
     """A fresh inbound token and its digest (the only part stored)."""
     token = INBOUND_TOKEN_PREFIX + secrets.token_urlsafe(INBOUND_TOKEN_BYTES)
-    return token, digest(token)
+    return token, token_digest(token)
 
 
 def looks_like_inbound_token(credential: str) -> bool:
@@ -35,7 +35,7 @@ def looks_like_inbound_token(credential: str) -> bool:
 
 def digests_match(presented: str, stored_digest: str) -> bool:
     """Whether ``presented`` hashes to ``stored_digest``, compared in constant time."""
-    return hmac.compare_digest(digest(presented), stored_digest)
+    return hmac.compare_digest(token_digest(presented), stored_digest)
 
 
 class TokenCipher:

@@ -13,11 +13,12 @@ from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.pagination import pagination
 from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import public_base_url, read_json, read_query
+from agentvault_registry.plugins.agents.schemas import change_json
 from agentvault_registry.plugins.auth.scopes import ADMIN
 from agentvault_registry.plugins.discovery.appkeys import DISCOVERY_SERVICE
 from agentvault_registry.plugins.federation import schemas
 from agentvault_registry.plugins.federation.appkeys import PEER_SERVICE
-from agentvault_registry.plugins.federation.service import IssuedPeer
+from agentvault_registry.plugins.federation.service import PEER_NOT_FOUND, IssuedPeer
 from agentvault_registry.plugins.federation.tokens import PEER
 
 ADMIN_TAGS = ["federation (admin)"]
@@ -32,7 +33,6 @@ STATUS_JSON = schemas.FederationStatusResponseSchema()
 QUERY = schemas.FederationQuerySchema()
 CHANGES_QUERY = schemas.PeerChangesQuerySchema()
 NO_STORE = {"Cache-Control": "no-store"}
-PEER_NOT_FOUND = "No such peer."
 
 
 def _peer_id(request: web.Request) -> str:
@@ -185,10 +185,10 @@ async def federation_query(request: web.Request) -> web.Response:
 @rate_limit("federation.changes", per_ip=False)
 async def federation_changes(request: web.Request) -> web.Response:
     query = read_query(request, CHANGES_QUERY)
-    changes, cursor = await request.app[PEER_SERVICE].changes(int(query["since"]), query["limit"])
+    events, cursor = await request.app[PEER_SERVICE].changes(int(query["since"]), query["limit"])
     return web.json_response(
         {
-            "changes": changes,
+            "changes": [change_json(event) for event in events],
             "next_cursor": str(cursor),
             "registry": {
                 "name": request.app[SETTINGS].registry.name,

@@ -492,6 +492,18 @@ class FederationConformance:
         assert await records.apply_peer_changes(peer.id, [replaced], [], 7) == 1
         assert await self.mirrored(records, peer.id) == [replaced]
 
+    async def test_an_older_batch_applied_late_never_overwrites_a_newer_one(
+        self, records: RecordsBackend, peer: PeerRecord
+    ) -> None:
+        newer = make_mirrored_agent(peer.id, "a", seq=9, did="did:agentvault:newer")
+        older = make_mirrored_agent(peer.id, "a", seq=4, did="did:agentvault:older")
+        await records.apply_peer_changes(peer.id, [newer], [], 9)
+        assert await records.apply_peer_changes(peer.id, [older], [], 4) == 1
+        assert await self.mirrored(records, peer.id) == [newer]
+        stored = await records.get_peer(peer.id)
+        assert stored is not None
+        assert stored.change_cursor == 9
+
     async def test_apply_keeps_the_last_of_two_upserts_and_deletion_wins_over_upsert(
         self, records: RecordsBackend, peer: PeerRecord
     ) -> None:
