@@ -87,7 +87,9 @@ class PeerFailure(Exception):
     """Asking a peer went wrong. ``public`` is what anyone searching may read (a fixed text
     per kind of failure); ``detail`` is for the admin's status page and the logs."""
 
-    def __init__(self, status: str, public: str, detail: str | None = None, *, counts=True):
+    def __init__(
+        self, status: str, public: str, detail: str | None = None, *, counts: bool = True
+    ) -> None:
         super().__init__(detail or public)
         self.status = status
         self.public = public
