@@ -113,3 +113,11 @@ async def test_a_change_without_a_valid_agent_fails_the_sync(home_and_beta, fake
     assert result.exit_code == 1
     assert "error: Odd: change 1 holds no valid agent" in result.output
     assert await mirrored(home, created["id"]) == {}
+
+
+async def test_sync_without_peers_says_so(registry_factory, tmp_path):
+    lonely = await registry_factory("Lonely")
+    config = tmp_path / "lonely.toml"
+    config.write_text(f'mode = "development"\ndata_dir = "{lonely.app[SETTINGS].data_dir}"\n')
+    result = await sync(str(config))
+    assert result.exit_code == 0 and "no active peers to sync" in result.output

@@ -71,6 +71,8 @@ def sync(config_file: str | None, peer_name: str | None) -> None:
             f"{result.peer}: {result.changes} changes, {result.mirrored} agents mirrored, "
             f"cursor {result.cursor}"
         )
+    if not done and not failed:
+        click.echo("no active peers to sync")
     for problem in failed:
         click.echo(f"error: {problem}", err=True)
     if failed:
