@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from aiohttp import web
@@ -61,6 +62,15 @@ def read_query(request: web.Request, schema: Schema) -> dict[str, Any]:
         return schema.load(dict(request.query))
     except ValidationError as exc:
         raise ValidationFailed(details=as_details(exc.messages)) from None
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_uuid(text: str) -> bool:
+    """Whether ``text`` is a lower-case UUID, as records' ids are: anything else in a path
+    names no record (a 404 without asking the backend)."""
+    return _UUID.fullmatch(text) is not None
 
 
 def public_base_url(request: web.Request) -> str:

@@ -155,6 +155,8 @@ async def test_names_and_urls_are_unique(home):
         ({"name": 7}, "name"),
         ({"name": "x" * 101}, "name"),
         ({"name": "bell\x07"}, "name"),
+        ({"name": "   "}, "name"),
+        ({"admin_contact": " \t "}, "admin_contact"),
         ({"registry_url": "ftp://peer.example.org"}, "registry_url"),
         ({"registry_url": "http://user:pw@127.0.0.1:9"}, "registry_url"),
         ({"registry_url": "http://127.0.0.1:9/?q=1"}, "registry_url"),

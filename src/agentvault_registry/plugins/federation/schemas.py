@@ -71,8 +71,13 @@ class FederationOptions(Strict):
 # ------------------------------------------------------------------------ admin bodies
 
 
+def not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
 def _name(**kwargs: Any) -> fields.String:
-    return fields.String(validate=[validate.Length(1, MAX_NAME), printable], **kwargs)
+    return fields.String(validate=[validate.Length(1, MAX_NAME), printable, not_blank], **kwargs)
 
 
 def _registry_url(**kwargs: Any) -> fields.String:
@@ -80,7 +85,7 @@ def _registry_url(**kwargs: Any) -> fields.String:
 
 
 def _admin_contact(**kwargs: Any) -> fields.String:
-    return fields.String(validate=[validate.Length(1, 254), printable], **kwargs)
+    return fields.String(validate=[validate.Length(1, 254), printable, not_blank], **kwargs)
 
 
 def _access_token(**kwargs: Any) -> fields.String:

@@ -90,8 +90,11 @@ class PeerService:
             raise NotFound(PEER_NOT_FOUND)
         return peer
 
-    async def list(self) -> list[PeerRecord]:
-        return await self.records.list_peers()
+    async def page(self, page: int, per_page: int) -> tuple[list[PeerRecord], int]:
+        """Page ``page`` of the peers, oldest first, and how many there are in all (tens:
+        the list is read whole)."""
+        peers = await self.records.list_peers()
+        return peers[(page - 1) * per_page : page * per_page], len(peers)
 
     async def update(self, peer_id: str, fields: Mapping[str, Any]) -> PeerRecord:
         changes: dict[str, Any] = {}

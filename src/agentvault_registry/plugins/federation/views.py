@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 from agentvault_registry.core.appkeys import SETTINGS
@@ -12,7 +10,7 @@ from agentvault_registry.core.identity import requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.pagination import pagination
 from agentvault_registry.core.ratelimit import rate_limit
-from agentvault_registry.core.requests import public_base_url, read_json, read_query
+from agentvault_registry.core.requests import is_uuid, public_base_url, read_json, read_query
 from agentvault_registry.plugins.agents.schemas import change_json
 from agentvault_registry.plugins.auth.scopes import ADMIN
 from agentvault_registry.plugins.discovery.appkeys import DISCOVERY_SERVICE
@@ -24,7 +22,6 @@ from agentvault_registry.plugins.federation.tokens import PEER
 ADMIN_TAGS = ["federation (admin)"]
 PEER_TAGS = ["federation (between registries)"]
 PEERS = "/api/v1/admin/federation/peers"
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 CREATE = schemas.PeerCreateSchema()
 UPDATE = schemas.PeerUpdateSchema()
 LIST_QUERY = schemas.PeerListQuerySchema()
@@ -37,7 +34,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def _peer_id(request: web.Request) -> str:
     peer_id = request.match_info["peer_id"].lower()
-    if not UUID.match(peer_id):
+    if not is_uuid(peer_id):
         raise NotFound(PEER_NOT_FOUND)
     return peer_id
 
@@ -78,15 +75,12 @@ async def add_peer(request: web.Request) -> web.Response:
 @requires(role=ADMIN)
 async def list_peers(request: web.Request) -> web.Response:
     query = read_query(request, LIST_QUERY)
-    peers = await request.app[PEER_SERVICE].list()
     page, per_page = query["page"], query["per_page"]
-    shown = peers[(page - 1) * per_page : page * per_page]
+    shown, total = await request.app[PEER_SERVICE].page(page, per_page)
     return web.json_response(
         {
             "peers": PEER_JSON.dump(shown, many=True),
-            "pagination": pagination(
-                total=len(peers), page=page, per_page=per_page, next_after=None
-            ),
+            "pagination": pagination(total=total, page=page, per_page=per_page, next_after=None),
         }
     )
 

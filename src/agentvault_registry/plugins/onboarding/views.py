@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +18,7 @@ from agentvault_registry.core.identity import current_identity, requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.pagination import decode_cursor, pagination
 from agentvault_registry.core.ratelimit import client_ip, rate_limit
-from agentvault_registry.core.requests import as_details, read_json, read_query
+from agentvault_registry.core.requests import as_details, is_uuid, read_json, read_query
 from agentvault_registry.plugins.agents.schemas import agent_json
 from agentvault_registry.plugins.agents.views import etag_of
 from agentvault_registry.plugins.auth.scopes import ONBOARD_TOKENS
@@ -37,7 +36,6 @@ TOKEN_REQUEST = schemas.BootstrapTokenRequestSchema()
 REGISTER = schemas.SelfRegistrationSchema()
 LIST_QUERY = schemas.BootstrapTokenListQuerySchema()
 TOKEN = schemas.BootstrapTokenSchema()
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @api_doc(
@@ -188,7 +186,7 @@ async def list_tokens(request: web.Request) -> web.Response:
 @requires(scope=ONBOARD_TOKENS)
 async def revoke_token(request: web.Request) -> web.Response:
     token_id = request.match_info["token_id"]
-    if not UUID.match(token_id):
+    if not is_uuid(token_id):
         raise NotFound("No such bootstrap token.")
     await request.app[ONBOARDING_SERVICE].revoke(current_identity(request), token_id)
     return web.Response(status=204)
