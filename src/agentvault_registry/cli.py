@@ -103,7 +103,7 @@ def serve(
     """Run the registry's HTTP server."""
     from aiohttp import web
 
-    from agentvault_registry.core.app import create_app
+    from agentvault_registry.core.app import create_app, server_ssl_context
     from agentvault_registry.core.lifecycle import freeze_startup_objects
     from agentvault_registry.core.logs import ACCESS_LOG_FORMAT, configure_logging
 
@@ -128,6 +128,7 @@ def serve(
             app,
             host=settings.server.host,
             port=settings.server.port,
+            ssl_context=server_ssl_context(app),
             access_log_format=ACCESS_LOG_FORMAT,
             access_log=None if not settings.server.access_log else web.access_logger,
             # aiohttp's banner names the address actually bound (port 0 picks one).

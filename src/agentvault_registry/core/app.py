@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 import pluggy
 from aiohttp import web
 
@@ -57,3 +59,12 @@ def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
     # Last in, so it drains first on shutdown, while storage and plugins are still up.
     app.cleanup_ctx.append(background_tasks_context)
     return app
+
+
+def server_ssl_context(app: web.Application) -> ssl.SSLContext | None:
+    """What the listening socket serves TLS with: the first plugin's context, or None for
+    plain HTTP. Asked before the app starts, since the socket is made before startup runs."""
+    for context in app[PLUGIN_MANAGER].hook.server_ssl_context(app=app):
+        if context is not None:
+            return context
+    return None

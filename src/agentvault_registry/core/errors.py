@@ -141,6 +141,24 @@ class HTTPStatusError(RegistryError):
     default_message = "The request failed."
 
 
+class NotConfigured(RegistryError):
+    """A feature this registry offers only once an operator configures it (a TEG endpoint, a
+    SPIFFE source): the route exists, but there is nothing behind it yet."""
+
+    status = 501
+    code = "not_configured"
+    default_message = "This feature is not configured on this registry."
+
+
+class BadGateway(RegistryError):
+    """A service the registry relies on answered, but with a refusal or an answer that makes
+    no sense; ``details`` say what it answered. Retrying the same request will not help."""
+
+    status = 502
+    code = "bad_gateway"
+    default_message = "An upstream service refused the request."
+
+
 class ServiceUnavailable(RegistryError):
     status = 503
     code = "service_unavailable"

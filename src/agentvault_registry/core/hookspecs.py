@@ -178,3 +178,77 @@ def register_agent_templates(settings: Settings) -> Any:
     a ready-to-post ``POST /api/v1/agents`` request (with a valid A2A card). Two templates
     with one id stop startup.
     """
+
+
+@hookspec
+def register_public_keys(app: web.Application) -> Any:
+    """Return public keys (JWK dicts, each with a unique ``kid``) to publish in the registry's
+    JWK Set at ``/.well-known/jwks.json``, or an awaitable of that list.
+
+    Whoever verifies what this registry signs (assertions it presents to other services,
+    documents it serves) fetches them there. Keep a retired key listed as long as something it
+    signed may still be checked. Never return private key material.
+    """
+
+
+@hookspec
+def server_ssl_context(app: web.Application) -> Any:
+    """Return the ``ssl.SSLContext`` the registry's listening socket serves TLS with, or None
+    to leave it to another plugin (plain HTTP when none answers).
+
+    Called once, synchronously, after the app is built and before it listens; the first
+    context returned wins. The context may change what it presents later (a certificate that
+    rotates) without a restart. Whether a client certificate is asked for is the context's
+    business; views read what was presented from ``request.transport``.
+    """
+
+
+@hookspec
+def peer_connection_tls(app: web.Application, peer: Any) -> Any:
+    """Return how to connect to federation ``peer`` over TLS, or None for the default.
+
+    ``peer`` is a :class:`~agentvault_registry.storage_backends.federation.PeerRecord`. The
+    answer is an :class:`~agentvault_registry.core.httpclient.tls.ServerIdentityContext` (or
+    an awaitable of one): a client ``ssl.SSLContext`` that may present our certificate, with a
+    check of the certificate the peer presents, run before any byte of a request is sent.
+    The first answer wins.
+    """
+
+
+@hookspec
+def verify_peer_request(request: web.Request, peer: Any) -> Any:
+    """Check, beyond its token, that a request really comes from federation ``peer``.
+
+    Called once the request's peer token is found valid; ``peer`` is its
+    :class:`~agentvault_registry.storage_backends.federation.PeerRecord`. Raise
+    :class:`~agentvault_registry.core.errors.InvalidCredentials` to refuse it (a client
+    certificate missing or not the peer's, say); return None, or an awaitable, to let it
+    through. Every implementation must agree.
+    """
+
+
+@hookspec
+def agent_assertion(app: web.Application, agent: Any, audience: str) -> Any:
+    """Return a signed JWT that proves ``agent``'s identity to ``audience``, or None when this
+    plugin cannot vouch for agents.
+
+    ``agent`` is an :class:`~agentvault_registry.storage_backends.agents.AgentRecord`. The
+    answer is the compact JWT (or an awaitable of it): short-lived, with ``aud`` =
+    ``audience``, naming the agent in ``sub``. A workload identity (a SPIFFE JWT-SVID) is
+    preferred over the registry's own signature when a plugin can obtain one; the first
+    answer wins.
+    """
+
+
+@hookspec
+def agent_teg_token(app: web.Application, agent: Any, scope: str | None) -> Any:
+    """Return an OAuth access token of the TEG economic layer for ``agent``, or None when no
+    plugin here bridges to a TEG.
+
+    The answer (or an awaitable of it) is a
+    :class:`~agentvault_registry.plugins.teg_bridge.bridge.TegToken`. ``scope`` is a
+    space-separated subset of the configured scopes, or None for all of them. Raises
+    :class:`~agentvault_registry.core.errors.ServiceUnavailable` when the TEG cannot be
+    reached and :class:`~agentvault_registry.core.errors.BadGateway` when it refuses. Other
+    plugins call it as ``await first_result(pm.hook.agent_teg_token(...))``.
+    """

@@ -44,6 +44,14 @@ class NotReady(ServiceUnavailable):
     default_message = "The registry is not ready."
 
 
+class JwkSetSchema(Schema):
+    keys = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={"description": "Public keys (RFC 7517 JWKs), each with a unique kid."},
+    )
+
+
 class HealthSchema(Schema):
     status = fields.String(required=True)
 
@@ -143,6 +151,27 @@ async def agent_card(request: web.Request) -> web.Response:
     return response
 
 
+@api_doc(
+    "The public keys this registry signs with",
+    tags=["ops"],
+    response=JwkSetSchema,
+    description="A JWK Set: verify what the registry signed (assertions, documents) with it.",
+)
+async def jwks(request: web.Request) -> web.Response:
+    app = request.app
+    keys: dict[str, dict[str, Any]] = {}
+    for published in app[PLUGIN_MANAGER].hook.register_public_keys(app=app):
+        for key in await await_me_maybe(published) or ():
+            # Two keys under one kid would make verifiers pick one at random.
+            if key["kid"] in keys:
+                log.warning("two plugins publish a public key with kid %r; kept one", key["kid"])
+                continue
+            keys[key["kid"]] = key
+    response = web.json_response({"keys": list(keys.values())})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 def add_ops_routes(app: web.Application) -> None:
     app[OPENAPI_CACHE] = {}
     app.router.add_get("/health", health)
@@ -150,4 +179,5 @@ def add_ops_routes(app: web.Application) -> None:
     app.router.add_get(OPENAPI_PATH, openapi_document)
     app.router.add_get(DOCS_PATH, api_docs)
     app.router.add_get("/.well-known/agent-card.json", agent_card)
+    app.router.add_get("/.well-known/jwks.json", jwks)
     app.router.add_static(f"{DOCS_PATH}/static", STATIC_DIR)

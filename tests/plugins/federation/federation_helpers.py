@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import ssl
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from agentvault_registry.core.app import create_app
+from agentvault_registry.core.app import create_app, server_ssl_context
 from agentvault_registry.core.hookspecs import hookimpl
 from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
 from support import free_port
@@ -168,21 +169,28 @@ StartRegistry = Callable[..., Awaitable[Registry]]
 
 
 async def start_registry(
-    make_settings_for: Callable[..., Any], name: str, overrides: dict[str, Any] | None = None
+    make_settings_for: Callable[..., Any],
+    name: str,
+    overrides: dict[str, Any] | None = None,
+    *,
+    client_ssl: ssl.SSLContext | bool = True,
 ) -> Registry:
+    """A registry listening on loopback, over TLS when a plugin serves it (``client_ssl`` is
+    then how the test's own session verifies it)."""
     inbound = InboundLog()
     settings, pm = make_settings_for(
         deep_merged(app_overrides(registry={"name": name}), overrides or {}),
         plugins=[(f"inbound_log_{uuid.uuid4().hex[:6]}", inbound)],
     )
     app = create_app(settings, pm)
+    serving_tls = server_ssl_context(app)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    registry = Registry(
-        name, app, runner, f"http://127.0.0.1:{port}", aiohttp.ClientSession(), inbound
-    )
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=serving_tls).start()
+    scheme = "http" if serving_tls is None else "https"
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=client_ssl))
+    registry = Registry(name, app, runner, f"{scheme}://127.0.0.1:{port}", session, inbound)
     registry.admin = await registry.account(f"admin{uuid.uuid4().hex[:6]}", role="admin")
     return registry
 

@@ -24,6 +24,10 @@ from agentvault_registry.core.errors import FetchFailed, FetchRefused, FetchTime
 from agentvault_registry.core.httpclient.addresses import AddressPolicy
 from agentvault_registry.core.httpclient.resolver import AddressRefused, GlobalOnlyResolver
 from agentvault_registry.core.httpclient.targets import check_target, parse_url, shown_url
+from agentvault_registry.core.httpclient.tls import (
+    IdentityCheckingConnector,
+    ServerIdentityContext,
+)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_USER_AGENT = "AgentVault-Registry"
@@ -61,7 +65,7 @@ class SafeHttpClient:
         )
         self._resolver = GlobalOnlyResolver(self.policy)
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(resolver=self._resolver),
+            connector=IdentityCheckingConnector(resolver=self._resolver),
             timeout=aiohttp.ClientTimeout(total=None, connect=self.settings.connect_timeout),
             headers={"User-Agent": self._user_agent},
             # Fetches are made for different users: none may see another's cookies.
@@ -119,25 +123,59 @@ class SafeHttpClient:
         max_bytes: int | None = None,
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
+        tls: ServerIdentityContext | None = None,
     ) -> FetchResult:
         """POST ``payload`` as JSON and parse the answer as JSON; any status but 2xx fails.
 
-        Redirects are never followed: a POST carries credentials meant for one server, and
-        an API that redirects its POSTs is misconfigured, so a redirect fails the request.
+        ``tls`` connects with that context and its check of the server's certificate
+        instead of the default verification.
+        """
+        sent = {"Accept": "application/json", **(headers or {})}
+        answer = await self._post(url, sent, max_bytes, timeout, tls, json=payload)
+        return _parsed_json(answer)
+
+    async def post_form(
+        self,
+        url: str | URL,
+        form: Mapping[str, str],
+        *,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> FetchResult:
+        """POST ``form`` URL-encoded (an OAuth token request, say); the answer whatever its
+        status, its body unparsed: a 400 there carries the error the caller must report."""
+        return await self._post(url, headers or {}, max_bytes, timeout, None, data=dict(form))
+
+    async def _post(
+        self,
+        url: str | URL,
+        headers: Mapping[str, str],
+        max_bytes: int | None,
+        timeout: float | None,
+        tls: ServerIdentityContext | None,
+        **body: Any,
+    ) -> FetchResult:
+        """One POST. Redirects are never followed: a POST carries credentials meant for one
+        server, and an API that redirects its POSTs is misconfigured, so a redirect fails it.
         """
         target = parse_url(url)
-        max_bytes = max_bytes or self.settings.max_response_bytes
-        timeout = timeout or self.settings.total_timeout
-        sent = {"Accept": "application/json", **(headers or {})}
         check_target(target, self.policy)
         answer = await _within(
-            timeout,
+            timeout or self.settings.total_timeout,
             target,
-            self._fetch_once(target, max_bytes, sent, method="POST", payload=payload),
+            self._fetch_once(
+                target,
+                max_bytes or self.settings.max_response_bytes,
+                headers,
+                method="POST",
+                tls=tls,
+                **body,
+            ),
         )
         if isinstance(answer, URL):
             raise FetchRefused(url=shown_url(target), reason="the server answered with a redirect")
-        return _parsed_json(answer)
+        return answer
 
     async def _follow(
         self, url: URL, max_bytes: int, headers: Mapping[str, str] | None
@@ -163,7 +201,8 @@ class SafeHttpClient:
         headers: Mapping[str, str] | None,
         *,
         method: str = "GET",
-        payload: Any = None,
+        tls: ServerIdentityContext | None = None,
+        **body: Any,
     ) -> FetchResult | URL:
         """The answer of one request, or the URL it redirects to (not yet checked)."""
         if self._session is None:
@@ -171,7 +210,13 @@ class SafeHttpClient:
         shown = shown_url(url)
         try:
             async with self._session.request(
-                method, url, headers=headers, json=payload, allow_redirects=False
+                method,
+                url,
+                headers=headers,
+                allow_redirects=False,
+                # True: aiohttp's default verification (chain and host name).
+                ssl=tls if tls is not None else True,
+                **body,
             ) as response:
                 location = _redirect_location(response, shown)
                 if location is not None:
@@ -186,6 +231,14 @@ class SafeHttpClient:
             raise FetchTimedOut(
                 url=shown,
                 reason=f"no connection within {self.settings.connect_timeout:g} seconds",
+            ) from exc
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise FetchFailed(
+                url=shown, reason=f"the TLS certificate of {url.host} is not trusted"
+            ) from exc
+        except aiohttp.ClientSSLError as exc:
+            raise FetchFailed(
+                url=shown, reason=f"the TLS handshake with {url.host} failed"
             ) from exc
         except aiohttp.ClientConnectorError as exc:
             raise FetchFailed(url=shown, reason=f"could not connect to {url.host}") from exc

@@ -37,7 +37,8 @@ from aiohttp import web
 from marshmallow import Schema
 
 from agentvault_registry.config.settings import Settings
-from agentvault_registry.core.appkeys import SETTINGS, STORAGE
+from agentvault_registry.core.appkeys import PLUGIN_MANAGER, SETTINGS, STORAGE
+from agentvault_registry.core.asyncutils import first_result
 from agentvault_registry.core.hookspecs import hookimpl
 from agentvault_registry.core.httpclient import SafeHttpClient
 from agentvault_registry.core.httpclient.lifecycle import registry_user_agent
@@ -121,6 +122,9 @@ async def _open_peer_client(
         health,
         spawn=lambda work: spawn(app, work, name="federation.record_health"),
         clock=utcnow,
+        peer_tls=lambda peer: first_result(
+            app[PLUGIN_MANAGER].hook.peer_connection_tls(app=app, peer=peer)
+        ),
     )
 
 

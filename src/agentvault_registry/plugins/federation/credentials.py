@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from agentvault_registry.core.appkeys import RATE_LIMITER
+from agentvault_registry.core.appkeys import PLUGIN_MANAGER, RATE_LIMITER
+from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.core.errors import InvalidCredentials
 from agentvault_registry.core.identity import Identity
 from agentvault_registry.core.ratelimit import client_ip
@@ -28,8 +29,9 @@ def presented_token(request: web.Request) -> str | None:
 
 
 async def peer_identity(request: web.Request, token: str) -> Identity:
-    """The calling peer; 401 for an unknown token or a disabled peer, 429 once a client has
-    presented too many of those."""
+    """The calling peer; 401 for an unknown token, a disabled peer or a connection another
+    plugin finds is not the peer's (``verify_peer_request``), 429 once a client has presented
+    too many of those."""
     limiter = request.app[RATE_LIMITER]
     scope = f"ip:{client_ip(request)}"
     standing = await limiter.peek(AUTH_FAILURES, scope)
@@ -37,6 +39,10 @@ async def peer_identity(request: web.Request, token: str) -> Identity:
         raise standing.error()
     try:
         peer = await request.app[PEER_SERVICE].authenticate(token)
+        for verdict in request.app[PLUGIN_MANAGER].hook.verify_peer_request(
+            request=request, peer=peer
+        ):
+            await await_me_maybe(verdict)
     except InvalidCredentials:
         await limiter.hit(AUTH_FAILURES, scope)
         raise

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from marshmallow import ValidationError
 
 from agentvault_registry.core.errors import BackendError, FetchFailed, FetchRefused, FetchTimedOut
 from agentvault_registry.core.httpclient import SafeHttpClient
+from agentvault_registry.core.httpclient.tls import ServerIdentityContext
 from agentvault_registry.plugins.discovery.remote import (
     ERROR,
     HOP_HEADER,
@@ -65,6 +66,8 @@ RATE_LIMITED_STATUSES = frozenset({429, 503})
 REQUEST_FAILED = "the request failed"
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], None]
+#: How to connect to a peer over TLS (``peer_connection_tls``); None: the default.
+PeerTls = Callable[[PeerRecord], Awaitable[ServerIdentityContext | None]]
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class PeerQuerier:
         health: HealthPolicy,
         spawn: Spawn,
         clock: Callable[[], dt.datetime],
+        peer_tls: PeerTls,
     ) -> None:
         self.records = records
         self.cache = cache
@@ -144,6 +148,7 @@ class PeerQuerier:
         self.health = health
         self._spawn = spawn
         self._clock = clock
+        self._peer_tls = peer_tls
 
     async def discover(self, query: RemoteQuery) -> RemoteResults:
         """Every asked peer's agents (in peer order: the oldest peering first, which decides
@@ -234,6 +239,7 @@ class PeerQuerier:
                 round_.body,
                 timeout=timeout,
                 headers={"Authorization": f"Bearer {token}", HOP_HEADER: "1"},
+                tls=await self._peer_tls(peer),
             )
         except FetchFailed as exc:
             round_.in_flight.discard(peer.id)
