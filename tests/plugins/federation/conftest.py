@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from federation_helpers import FakePeer, Registry, deep_merged, start_fake_peer, start_registry
+
+from registry_harness import FakePeer, Registry, deep_merged, start_fake_peer, start_registry
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ import time
 import tracemalloc
 
 import pytest
-from federation_helpers import (
+
+from agentvault_registry.core.appkeys import BACKGROUND_TASKS, STORAGE
+from registry_harness import (
     PEERS,
     answering,
     failing,
@@ -20,8 +22,6 @@ from federation_helpers import (
     redirecting_inside,
     remote_agent,
 )
-
-from agentvault_registry.core.appkeys import BACKGROUND_TASKS, STORAGE
 from support import free_port
 
 TIMEOUT = 1.0

@@ -9,12 +9,12 @@ import datetime as dt
 import uuid
 
 from aiohttp import web
-from federation_helpers import SEARCH, answering, failing, hanging, remote_agent
 
 from agentvault_registry.core.appkeys import BACKGROUND_TASKS, STORAGE
 from agentvault_registry.plugins.discovery.remote import HOP_HEADER
 from agentvault_registry.plugins.federation.appkeys import PEER_SERVICE
 from agentvault_registry.storage_backends.federation import PeerRecord
+from registry_harness import SEARCH, answering, failing, hanging, remote_agent
 
 
 def status_of(document, name):

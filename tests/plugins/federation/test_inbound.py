@@ -4,7 +4,8 @@ issued it, and nothing with any other credential."""
 from __future__ import annotations
 
 import pytest
-from federation_helpers import CHANGES, PEERS, QUERY, big_json
+
+from registry_harness import CHANGES, PEERS, QUERY, big_json
 
 
 @pytest.fixture

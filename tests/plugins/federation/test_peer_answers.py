@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from federation_helpers import remote_agent
 from marshmallow import ValidationError
 
 from agentvault_registry.plugins.federation.schemas import FederationAnswerSchema
+from registry_harness import remote_agent
 
 ANSWER = FederationAnswerSchema()
 REGISTRY = {"name": "Peer", "url": "https://peer.example.org"}

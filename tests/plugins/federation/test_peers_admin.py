@@ -4,10 +4,10 @@ again; every bad input refused with a 4xx and nothing stored."""
 from __future__ import annotations
 
 import pytest
-from federation_helpers import PEERS, QUERY, big_json
 
 from agentvault_registry.core.appkeys import STORAGE
 from agentvault_registry.plugins.federation.appkeys import PEER_SERVICE
+from registry_harness import PEERS, QUERY, big_json
 
 OUTBOUND = "avf_the-token-the-peer-gave-us-0123456789"
 

@@ -9,11 +9,11 @@ import click
 import pytest
 from aiohttp import web
 from click.testing import CliRunner
-from federation_helpers import answering, peer_with
 
 from agentvault_registry.cli import cli
 from agentvault_registry.core.appkeys import SETTINGS, STORAGE
 from agentvault_registry.plugins.federation.commands import add_commands
+from registry_harness import answering, peer_with
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Registries on loopback for the federation tests: each its own app, storage and port, peered
-through the admin API; and fake peers that misbehave on purpose."""
+"""Registries on loopback for tests that need real listening servers (federation, mTLS): each
+its own app, storage and port, peered through the admin API; and fake peers that misbehave on
+purpose."""
 
 from __future__ import annotations
 
