@@ -1,0 +1,215 @@
+"""Federation between two registries over mTLS: each serves HTTPS with its X.509-SVID, and a
+peer is accepted only with the certificate of the SPIFFE ID configured on it, both ways."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from pki import CertificateAuthority, IssuedSvid, SvidFiles, write_svid_files
+
+from registry_harness import QUERY, Registry, peer_with, start_registry
+
+A_ID = "spiffe://example.org/service/registry-a"
+B_ID = "spiffe://example.org/service/registry-b"
+STRANGER_ID = "spiffe://example.org/service/someone-else"
+
+StartMtls = Callable[..., Awaitable[Registry]]
+
+
+def svid_files(directory: Path, svid: IssuedSvid, ca: CertificateAuthority) -> SvidFiles:
+    directory.mkdir()
+    return write_svid_files(directory, svid, ca)
+
+
+def trusting(ca: CertificateAuthority, client: SvidFiles | None = None) -> ssl.SSLContext:
+    """How the test itself connects: trusting the CA (SVIDs name no host), presenting the
+    ``client`` SVID when given."""
+    context = ssl.create_default_context(cadata=ca.bundle_pem.decode())
+    context.check_hostname = False
+    if client is not None:
+        context.load_cert_chain(client.cert, client.key)
+    return context
+
+
+def mtls_overrides(files: Any, spiffe_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "plugins": {
+            # https peers only: allow_http off, as in production.
+            "federation": {"allow_http": False, "allow_private_peers": True},
+            "spiffe_identity": {
+                "source": "files",
+                "trust_domain": "example.org",
+                "spiffe_id": spiffe_id,
+                "files": {
+                    "cert": str(files.cert),
+                    "key": str(files.key),
+                    "bundle": str(files.bundle),
+                },
+                "serve_tls": True,
+                "federation_mtls": True,
+                **extra,
+            },
+        }
+    }
+
+
+@pytest.fixture
+async def start_mtls(
+    make_settings, tmp_path: Path, pki_ca: CertificateAuthority
+) -> AsyncIterator[StartMtls]:
+    """``await start_mtls("A", spiffe_id)``: a registry serving HTTPS with an SVID of
+    ``spiffe_id`` issued by ``pki_ca`` (or the ``svid`` given), peers over mTLS."""
+    started: list[Registry] = []
+
+    async def start(name: str, spiffe_id: str, svid: IssuedSvid | None = None, **extra) -> Registry:
+        svid = svid or pki_ca.issue_x509_svid(spiffe_id)
+        files = svid_files(tmp_path / f"svid-{name}", svid, pki_ca)
+        overrides = mtls_overrides(files, spiffe_id, **extra)
+        overrides["data_dir"] = str(tmp_path / f"data-{name}")
+        registry = await start_registry(make_settings, name, overrides, client_ssl=trusting(pki_ca))
+        started.append(registry)
+        return registry
+
+    yield start
+    for registry in started:
+        await registry.session.close()
+        await registry.runner.cleanup()
+
+
+async def post_query(
+    registry: Registry, context: ssl.SSLContext, headers: dict[str, str]
+) -> tuple[int, Any]:
+    """A federation query to ``registry`` over a connection of ``context``'s."""
+    connector = aiohttp.TCPConnector(ssl=context)
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.post(registry.url + QUERY, json={"search": ""}, headers=headers) as answer,
+    ):
+        return answer.status, await answer.json()
+
+
+async def peered(home: Registry, other: Registry, other_id: str, home_id: str) -> dict:
+    """``home`` may query ``other``, each knowing the other's SPIFFE ID."""
+    on_other = await other.add_peer(
+        home.name, home.url, "avf_home_is_never_queried", spiffe_id=home_id
+    )
+    return await home.add_peer(other.name, other.url, on_other["inbound_token"], spiffe_id=other_id)
+
+
+async def test_registries_federate_over_mtls(start_mtls: StartMtls) -> None:
+    a = await start_mtls("A", A_ID)
+    b = await start_mtls("B", B_ID)
+    assert a.url.startswith("https://") and b.url.startswith("https://")
+    developer = await b.account("bdev")
+    await b.add_agent(developer, "Far Translator")
+    await peered(a, b, B_ID, A_ID)
+
+    found = await a.search("translator")
+
+    assert [agent["name"] for agent in found["agents"]] == ["Far Translator"]
+    assert found["agents"][0]["is_federated"] is True
+    assert found["federation_status"]["peers_responded"] == 1
+    assert b.inbound.count() == 1
+
+
+async def test_we_refuse_to_send_a_query_to_a_peer_whose_certificate_is_not_its_spiffe_id(
+    start_mtls: StartMtls,
+) -> None:
+    a = await start_mtls("A", A_ID)
+    b = await start_mtls("B", B_ID)
+    # A expects someone else at B's URL: B's certificate (spiffe .../registry-b) is refused.
+    await peered(a, b, STRANGER_ID, A_ID)
+
+    found = await a.search("translator")
+
+    (peer,) = found["federation_status"]["peers"]
+    assert peer["status"] == "error"
+    # The query, with A's token for B, never left A: B saw the handshake and nothing more.
+    assert b.inbound.count() == 0
+    status = await a.json("GET", "/api/v1/admin/federation/status", headers=a.admin)
+    assert STRANGER_ID in status["peers"][0]["last_error"]
+    assert B_ID in status["peers"][0]["last_error"]
+
+
+async def test_a_peer_whose_certificate_is_not_the_configured_spiffe_id_is_refused(
+    start_mtls: StartMtls,
+) -> None:
+    a = await start_mtls("A", A_ID)
+    b = await start_mtls("B", B_ID)
+    # B expects someone else as A: A's valid SVID for .../registry-a does not do.
+    await peered(a, b, B_ID, STRANGER_ID)
+
+    found = await a.search("translator")
+
+    (peer,) = found["federation_status"]["peers"]
+    assert peer["status"] == "error"
+    assert found["agents"] == []
+    assert QUERY in b.inbound.paths
+
+
+async def test_the_federation_endpoint_needs_a_client_certificate(
+    start_mtls: StartMtls, pki_ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    a = await start_mtls("A", A_ID)
+    b = await start_mtls("B", B_ID)
+    on_b = await b.add_peer("A", a.url, "avf_unused", spiffe_id=A_ID)
+    headers = {"Authorization": f"Bearer {on_b['inbound_token']}"}
+
+    # The right token, over TLS, but without a client certificate.
+    response = await b.request("POST", QUERY, json={"search": ""}, headers=headers)
+    assert response.status == 401
+    body = await response.json()
+    assert body["error"] == "invalid_credentials"
+    assert "client certificate" in body["message"]
+
+    # The right token and a certificate of the trust domain, but not A's.
+    stranger = svid_files(tmp_path / "stranger", pki_ca.issue_x509_svid(STRANGER_ID), pki_ca)
+    status, body = await post_query(b, trusting(pki_ca, client=stranger), headers)
+    assert status == 401
+    assert STRANGER_ID in body["message"]
+
+    # A's certificate with A's token: in.
+    as_a = svid_files(tmp_path / "as-a", pki_ca.issue_x509_svid(A_ID), pki_ca)
+    status, body = await post_query(b, trusting(pki_ca, client=as_a), headers)
+    assert status == 200, body
+    assert body["agents"] == []
+
+
+async def test_a_certificate_from_another_ca_fails_the_handshake(
+    start_mtls: StartMtls, pki_ca: CertificateAuthority, tmp_path: Path
+) -> None:
+    b = await start_mtls("B", B_ID)
+    impostor_ca = CertificateAuthority()
+    impostor = svid_files(tmp_path / "impostor", impostor_ca.issue_x509_svid(A_ID), impostor_ca)
+    with pytest.raises(aiohttp.ClientError):
+        await post_query(b, trusting(pki_ca, client=impostor), {})
+    # The registry itself is fine.
+    assert (await b.request("GET", "/health")).status == 200
+
+
+async def test_a_peer_without_a_spiffe_id_is_not_queried_over_mtls(start_mtls: StartMtls) -> None:
+    a = await start_mtls("A", A_ID)
+    b = await start_mtls("B", B_ID)
+    await peer_with(a, b)
+
+    found = await a.search("translator")
+
+    (peer,) = found["federation_status"]["peers"]
+    assert peer["status"] == "error"
+    assert b.inbound.count() == 0
+    status = await a.json("GET", "/api/v1/admin/federation/status", headers=a.admin)
+    assert "spiffe_id" in status["peers"][0]["last_error"]
+
+
+async def test_ordinary_api_clients_need_no_certificate(start_mtls: StartMtls) -> None:
+    a = await start_mtls("A", A_ID)
+    response = await a.request("GET", "/api/v1/discovery/agents")
+    assert response.status == 200
+    identity = await a.json("GET", "/api/v1/identity", headers=a.admin)
+    assert identity["serve_tls"] is True and identity["federation_mtls"] is True
+    assert identity["svid"]["spiffe_ids"] == [A_ID]
