@@ -47,7 +47,8 @@ class FakeWorkloadApi(workload_pb2_grpc.SpiffeWorkloadAPIServicer):
     ``jwt_authority`` at ``socket_path``.
 
     ``jwt_identities`` are the SPIFFE IDs a JWT-SVID may be requested for by name; by default
-    those of the current X.509-SVIDs. ``stop()`` then ``start()`` simulates an agent restart.
+    those of the current X.509-SVIDs. ``entitle(ids)`` changes them, as a new SPIRE
+    registration entry would. ``stop()`` then ``start()`` simulates an agent restart.
     """
 
     def __init__(
@@ -123,6 +124,10 @@ class FakeWorkloadApi(workload_pb2_grpc.SpiffeWorkloadAPIServicer):
             if ca is not None:
                 self._ca = ca
             self._changed.notify_all()
+
+    def entitle(self, jwt_identities: set[str]) -> None:
+        with self._changed:
+            self._jwt_identities = set(jwt_identities)
 
     def rotate_jwt_authority(self, authority: JwtAuthority) -> None:
         """Sign with ``authority`` from now on and publish only its key in the JWT bundle."""

@@ -10,7 +10,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from pki import CertificateAuthority, IssuedSvid, SvidFiles, write_svid_files
+from pki import CertificateAuthority, IssuedSvid
+from spiffe_helpers import files_source, svid_files, trusting
 
 from registry_harness import QUERY, Registry, peer_with, start_registry
 
@@ -21,39 +22,14 @@ STRANGER_ID = "spiffe://example.org/service/someone-else"
 StartMtls = Callable[..., Awaitable[Registry]]
 
 
-def svid_files(directory: Path, svid: IssuedSvid, ca: CertificateAuthority) -> SvidFiles:
-    directory.mkdir()
-    return write_svid_files(directory, svid, ca)
-
-
-def trusting(ca: CertificateAuthority, client: SvidFiles | None = None) -> ssl.SSLContext:
-    """How the test itself connects: trusting the CA (SVIDs name no host), presenting the
-    ``client`` SVID when given."""
-    context = ssl.create_default_context(cadata=ca.bundle_pem.decode())
-    context.check_hostname = False
-    if client is not None:
-        context.load_cert_chain(client.cert, client.key)
-    return context
-
-
 def mtls_overrides(files: Any, spiffe_id: str, **extra: Any) -> dict[str, Any]:
     return {
         "plugins": {
             # https peers only: allow_http off, as in production.
             "federation": {"allow_http": False, "allow_private_peers": True},
-            "spiffe_identity": {
-                "source": "files",
-                "trust_domain": "example.org",
-                "spiffe_id": spiffe_id,
-                "files": {
-                    "cert": str(files.cert),
-                    "key": str(files.key),
-                    "bundle": str(files.bundle),
-                },
-                "serve_tls": True,
-                "federation_mtls": True,
-                **extra,
-            },
+            "spiffe_identity": files_source(
+                files, spiffe_id, serve_tls=True, federation_mtls=True, **extra
+            ),
         }
     }
 
