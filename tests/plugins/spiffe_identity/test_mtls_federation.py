@@ -3,16 +3,22 @@ peer is accepted only with the certificate of the SPIFFE ID configured on it, bo
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import click
 import pytest
+from click.testing import CliRunner
 from pki import CertificateAuthority, IssuedSvid
 from spiffe_helpers import files_source, svid_files, trusting
 
+from agentvault_registry.cli import cli
+from agentvault_registry.core.appkeys import SETTINGS, STORAGE
+from agentvault_registry.plugins.federation.commands import add_commands
 from registry_harness import QUERY, Registry, peer_with, start_registry
 
 A_ID = "spiffe://example.org/service/registry-a"
@@ -189,3 +195,37 @@ async def test_ordinary_api_clients_need_no_certificate(start_mtls: StartMtls) -
     identity = await a.json("GET", "/api/v1/identity", headers=a.admin)
     assert identity["serve_tls"] is True and identity["federation_mtls"] is True
     assert identity["svid"]["spiffe_ids"] == [A_ID]
+
+
+async def test_federation_sync_calls_peers_over_mtls(
+    start_mtls: StartMtls, tmp_path: Path, pki_ca: CertificateAuthority
+) -> None:
+    a = await start_mtls("A", A_ID)
+    b = await start_mtls("B", B_ID)
+    developer = await b.account("bdev")
+    agent = await b.add_agent(developer, "Far Translator")
+    peer = await peered(a, b, B_ID, A_ID)
+    files = a.app[SETTINGS].plugin_config("spiffe_identity")["files"]
+    config = tmp_path / "a.toml"
+    config.write_text(
+        'mode = "development"\n'
+        f'data_dir = "{a.app[SETTINGS].data_dir}"\n'
+        "[plugins.federation]\nallow_private_peers = true\n"
+        "[plugins.spiffe_identity]\n"
+        'source = "files"\ntrust_domain = "example.org"\n'
+        f'spiffe_id = "{A_ID}"\nserve_tls = true\nfederation_mtls = true\n'
+        "[plugins.spiffe_identity.files]\n"
+        + "".join(f'{name} = "{files[name]}"\n' for name in ("cert", "key", "bundle"))
+    )
+    group = click.Group(commands=dict(cli.commands))
+    add_commands(group)
+
+    # The command runs its own event loop: in a thread, while the registries serve in ours.
+    result = await asyncio.to_thread(
+        CliRunner().invoke, group, ["federation", "sync", "--config", str(config)], env={}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "B: 1 changes, 1 agents mirrored" in result.output
+    mirrored = await a.app[STORAGE].records.list_mirrored_agents(peer["id"], limit=10)
+    assert [agent_.did for agent_ in mirrored] == [agent["did"]]

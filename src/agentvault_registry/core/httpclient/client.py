@@ -95,10 +95,11 @@ class SafeHttpClient:
         max_bytes: int | None = None,
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
+        tls: ServerIdentityContext | None = None,
     ) -> FetchResult:
         """GET ``url`` and parse its body as JSON; any status but 2xx fails the fetch."""
         sent = {"Accept": "application/json", **(headers or {})}
-        result = await self.get(url, max_bytes=max_bytes, timeout=timeout, headers=sent)
+        result = await self.get(url, max_bytes=max_bytes, timeout=timeout, headers=sent, tls=tls)
         return _parsed_json(result)
 
     async def get(
@@ -108,12 +109,14 @@ class SafeHttpClient:
         max_bytes: int | None = None,
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
+        tls: ServerIdentityContext | None = None,
     ) -> FetchResult:
-        """GET ``url``, following redirects; the answer whatever its status."""
+        """GET ``url``, following redirects; the answer whatever its status. ``tls``: as for
+        :meth:`post_json`."""
         target = parse_url(url)
         max_bytes = max_bytes or self.settings.max_response_bytes
         timeout = timeout or self.settings.total_timeout
-        return await _within(timeout, target, self._follow(target, max_bytes, headers))
+        return await _within(timeout, target, self._follow(target, max_bytes, headers, tls))
 
     async def post_json(
         self,
@@ -178,12 +181,16 @@ class SafeHttpClient:
         return answer
 
     async def _follow(
-        self, url: URL, max_bytes: int, headers: Mapping[str, str] | None
+        self,
+        url: URL,
+        max_bytes: int,
+        headers: Mapping[str, str] | None,
+        tls: ServerIdentityContext | None,
     ) -> FetchResult:
         redirects = 0
         while True:
             check_target(url, self.policy)
-            answer = await self._fetch_once(url, max_bytes, headers)
+            answer = await self._fetch_once(url, max_bytes, headers, tls=tls)
             if isinstance(answer, FetchResult):
                 return answer
             if redirects == self.settings.max_redirects:

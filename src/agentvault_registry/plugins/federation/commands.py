@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 
 import click
+from aiohttp import web
 
 from agentvault_registry.cli import config_option, load, user_errors
+from agentvault_registry.core.app import create_app
+from agentvault_registry.core.appkeys import PLUGIN_MANAGER, STORAGE
+from agentvault_registry.core.asyncutils import first_result
 from agentvault_registry.core.errors import FetchFailed, RegistryError
-from agentvault_registry.core.httpclient import SafeHttpClient
-from agentvault_registry.core.httpclient.lifecycle import registry_user_agent
-from agentvault_registry.plugins.federation import factory
+from agentvault_registry.plugins.federation.appkeys import PEER_QUERIER
 from agentvault_registry.plugins.federation.mirror import MirrorFailed, SyncResult, sync_peer
 from agentvault_registry.plugins.federation.service import utcnow
 from agentvault_registry.storage_backends.federation import PEER_ACTIVE, PEER_UNHEALTHY
-from agentvault_registry.storage_backends.storage import configured_backend
 
 
 def add_commands(cli: click.Group) -> None:
@@ -33,37 +34,8 @@ def sync(config_file: str | None, peer_name: str | None) -> None:
     """Pull each peer's agent change feed once, from where the last sync ended."""
     with user_errors():
         settings, pm = load(config_file)
-        cipher = factory.token_cipher(settings)
-
-        async def main() -> tuple[list[SyncResult], list[str]]:
-            records = configured_backend(settings, pm, "records")
-            await records.open()
-            try:
-                peers = await records.list_peers((PEER_ACTIVE, PEER_UNHEALTHY))
-                if peer_name is not None:
-                    wanted = peer_name.lower()
-                    peers = [p for p in peers if wanted in (p.id, p.name.lower())]
-                    if not peers:
-                        raise click.ClickException(f"no active peer named {peer_name!r}")
-                done, failed = [], []
-                async with SafeHttpClient(
-                    factory.outbound_settings(settings), user_agent=registry_user_agent(settings)
-                ) as client:
-                    for peer in peers:
-                        try:
-                            done.append(
-                                await sync_peer(records, client, cipher, peer, now=utcnow())
-                            )
-                        except FetchFailed as exc:
-                            failed.append(f"{peer.name}: {exc.reason}")
-                        except MirrorFailed as exc:
-                            failed.append(str(exc))
-                return done, failed
-            finally:
-                await records.close()
-
         try:
-            done, failed = asyncio.run(main())
+            done, failed = asyncio.run(_sync_all(create_app(settings, pm), peer_name))
         except RegistryError as exc:
             raise click.ClickException(exc.message) from None
     for result in done:
@@ -77,3 +49,39 @@ def sync(config_file: str | None, peer_name: str | None) -> None:
         click.echo(f"error: {problem}", err=True)
     if failed:
         raise SystemExit(1)
+
+
+async def _sync_all(
+    app: web.Application, peer_name: str | None
+) -> tuple[list[SyncResult], list[str]]:
+    """Sync inside the started app, so peers are called as a query calls them: with the
+    federation client, and over TLS as other plugins set it up (mTLS with our SVID)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        records = app[STORAGE].records
+        peers = await records.list_peers((PEER_ACTIVE, PEER_UNHEALTHY))
+        if peer_name is not None:
+            wanted = peer_name.lower()
+            peers = [p for p in peers if wanted in (p.id, p.name.lower())]
+            if not peers:
+                raise click.ClickException(f"no active peer named {peer_name!r}")
+        querier = app[PEER_QUERIER]
+        done, failed = [], []
+        for peer in peers:
+            try:
+                tls = await first_result(
+                    app[PLUGIN_MANAGER].hook.peer_connection_tls(app=app, peer=peer)
+                )
+                done.append(
+                    await sync_peer(
+                        records, querier.client, querier.cipher, peer, now=utcnow(), tls=tls
+                    )
+                )
+            except FetchFailed as exc:
+                failed.append(f"{peer.name}: {exc.reason}")
+            except MirrorFailed as exc:
+                failed.append(str(exc))
+        return done, failed
+    finally:
+        await runner.cleanup()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 
 from agentvault_registry.core.httpclient import SafeHttpClient
+from agentvault_registry.core.httpclient.tls import ServerIdentityContext
 from agentvault_registry.plugins.discovery.remote import HOP_HEADER
 from agentvault_registry.plugins.federation.schemas import PeerChangesSchema, RemoteAgentSchema
 from agentvault_registry.plugins.federation.tokens import TokenCipher
@@ -42,6 +43,7 @@ async def sync_peer(
     *,
     now: dt.datetime,
     max_pages: int = 1_000,
+    tls: ServerIdentityContext | None = None,
 ) -> SyncResult:
     """Pull every change after the peer's ``change_cursor`` and apply each page in one
     transaction, so an interrupted sync resumes where the last applied page ended."""
@@ -54,6 +56,7 @@ async def sync_peer(
         result = await client.get_json(
             f"{peer.registry_url}{CHANGES_PATH}?since={cursor}&limit={PAGE_SIZE}",
             headers={"Authorization": f"Bearer {token}", HOP_HEADER: "1"},
+            tls=tls,
         )
         try:
             page = CHANGES.load(result.json)
