@@ -24,6 +24,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("onboarding", "agentvault_registry.plugins.onboarding"),
     ("discovery", "agentvault_registry.plugins.discovery"),
     ("federation", "agentvault_registry.plugins.federation"),
+    ("teg_bridge", "agentvault_registry.plugins.teg_bridge"),
     ("spiffe_identity", "agentvault_registry.plugins.spiffe_identity"),
 )
 
