@@ -8,6 +8,7 @@ agent's id, which is also the method-specific part of its DID (``did:agentvault:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -61,10 +62,14 @@ def verified_svid(token: str, material: IdentityMaterial, policy: JwtSvidPolicy)
         # Not the caller's fault: the trust bundle has not arrived from the source yet.
         raise ServiceUnavailable("JWT-SVIDs cannot be verified yet: no trust bundle.")
     library = spiffe()
+    # Not in spiffe.errors, which holds only the base classes.
+    authority_not_found = importlib.import_module(
+        "spiffe.bundle.jwt_bundle.errors"
+    ).AuthorityNotFoundError
     _check_unverified_claims(token, policy.trust_domain, library)
     try:
         return library.JwtSvid.parse_and_validate(token, material.jwt_bundle, policy.audiences)
-    except library.errors.AuthorityNotFoundError:
+    except authority_not_found:
         raise InvalidCredentials("The JWT-SVID is signed with a key not in the bundle.") from None
     except library.errors.PySpiffeError as exc:
         raise InvalidCredentials(_reason(exc.__cause__, policy.audiences)) from None

@@ -18,8 +18,14 @@ SPIFFE_PATH = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
 DEFAULT_SERVICE_PATH = "/service/registry-backend"
 
 
+def _is_spiffe_path(value: str) -> bool:
+    return bool(SPIFFE_PATH.match(value)) and not any(
+        part in {".", ".."} for part in value.split("/")
+    )
+
+
 def _spiffe_path(value: str) -> None:
-    if not SPIFFE_PATH.match(value) or any(part in {".", ".."} for part in value.split("/")):
+    if not _is_spiffe_path(value):
         raise ValidationError("Must be a SPIFFE ID path such as /agent.")
 
 
@@ -85,7 +91,7 @@ class SpiffeOptions(Strict):
         elif data["spiffe_id"] is not None and trust_domain is not None:
             prefix = f"spiffe://{trust_domain}/"
             path = data["spiffe_id"].removeprefix(prefix[:-1])
-            if not data["spiffe_id"].startswith(prefix) or not SPIFFE_PATH.match(path):
+            if not data["spiffe_id"].startswith(prefix) or not _is_spiffe_path(path):
                 raise ValidationError(f"must be a SPIFFE ID in {trust_domain}.", "spiffe_id")
         return data
 

@@ -89,7 +89,11 @@ class IdentityService:
         """Raise unless there is an unexpired SVID (and, for TLS, a bundle) to work with."""
         material = self.material
         if not material.svid_usable(self.clock()):
-            problem = material.problem or "no X.509-SVID yet"
+            problem = material.problem or (
+                "no X.509-SVID yet"
+                if material.expires_at is None
+                else f"the X.509-SVID expired at {material.expires_at.isoformat()}"
+            )
             raise ServiceUnavailable(f"no usable X.509-SVID: {problem}")
 
     # ------------------------------------------------------------- federation
