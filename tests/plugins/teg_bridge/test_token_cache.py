@@ -9,7 +9,10 @@ import pytest
 from fake_teg import oauth_error
 from teg_helpers import WALLET, Clock, ask_token, onboarded_agent
 
+from agentvault_registry.core.appkeys import STORAGE
+from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE
 from agentvault_registry.plugins.teg_bridge.appkeys import TEG_SERVICE
+from agentvault_registry.plugins.teg_bridge.service import cache_key
 
 CONCURRENT = 8
 
@@ -151,3 +154,16 @@ async def test_a_failure_is_not_cached(cached_registry, fake_teg):
     fake_teg.behaviour = None
     assert (await ask_token(client, agent)).status == 200
     assert len(fake_teg.calls) == 2
+
+
+@pytest.mark.parametrize("stored", [b"not json", b"{}", b'{"access_token": "x", "expires_at": 1}'])
+async def test_a_cache_entry_of_another_shape_is_exchanged_anew(cached_registry, fake_teg, stored):
+    client, _ = cached_registry
+    agent = await onboarded_agent(client)
+    record = await client.app[AGENT_SERVICE].get(agent.id)
+    key = cache_key(record, "agent:economics agent:reputation")
+    await client.app[STORAGE].cache.set(key, stored, ttl=600)
+    response = await ask_token(client, agent)
+    assert response.status == 200
+    assert (await response.json())["access_token"] == "teg-access-1"
+    assert len(fake_teg.issued) == 1

@@ -5,6 +5,7 @@ TEG's failures become (503 when trying again later may help, 502 when it will no
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -120,7 +121,10 @@ class TegTokenService:
         try:
             fields = json.loads(stored)
             token = TegToken(
-                fields["access_token"], fields["token_type"], fields["scope"], fields["expires_at"]
+                fields["access_token"],
+                fields["token_type"],
+                fields["scope"],
+                float(fields["expires_at"]),
             )
         except (ValueError, KeyError, TypeError):
             return None  # written by another version: exchange anew
@@ -133,13 +137,7 @@ class TegTokenService:
         keep_for = token.expires_at - self.settings.refresh_margin - self.clock()
         if keep_for <= 0:
             return  # too short-lived to hand out twice
-        stored = {
-            "access_token": token.access_token,
-            "token_type": token.token_type,
-            "scope": token.scope,
-            "expires_at": token.expires_at,
-        }
-        await self.cache.set(key, json.dumps(stored).encode(), ttl=keep_for)
+        await self.cache.set(key, json.dumps(dataclasses.asdict(token)).encode(), ttl=keep_for)
 
     # ---------------------------------------------------------------- the exchange
 
