@@ -20,7 +20,7 @@ from agentvault_registry.core.appkeys import (
     STORAGE,
 )
 from agentvault_registry.core.asyncutils import await_me_maybe
-from agentvault_registry.core.errors import BackendError, ServiceUnavailable
+from agentvault_registry.core.errors import ServiceUnavailable
 from agentvault_registry.core.openapi import api_doc, build_openapi
 from agentvault_registry.core.registry_card import build_registry_card
 from agentvault_registry.core.requests import public_base_url
@@ -96,7 +96,8 @@ async def _run_check(name: str, check: Any) -> str | None:
     """None when the check passes; a reason fit for unauthenticated callers otherwise."""
     try:
         await asyncio.wait_for(await_me_maybe(check), CHECK_TIMEOUT)
-    except BackendError as exc:
+    except ServiceUnavailable as exc:
+        # A backend, or a plugin saying why in words meant for clients.
         return exc.message
     except TimeoutError:
         return f"no answer within {CHECK_TIMEOUT:g}s"

@@ -667,3 +667,20 @@ async def test_a_rotated_key_under_the_same_kid_is_picked_up_too(
     assert await _status_flips(client, agent["id"], new_token, old_token) == [200, 401]
     refused = await patch_description(client, agent["id"], bearer(old_token), "Old key.")
     await assert_invalid_credentials(refused, "signature")
+
+
+async def test_svid_files_without_a_jwt_bundle_refuse_jwt_svids_plainly(
+    make_registry, svid_files, jwt_authority
+):
+    files = files_config(svid_files)
+    del files["jwt_bundle"]
+    client = await make_registry({"files": files})
+    headers, _ = await developer(client, "ada")
+    agent, _ = await onboarded_agent(client, headers)
+    token = jwt_authority.issue_jwt_svid(agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID)
+
+    # Not a 503 to retry forever: this registry will never verify one.
+    response = await patch_description(client, agent["id"], bearer(token), "Never.")
+
+    await assert_invalid_credentials(response, "accepts no JWT-SVIDs")
+    assert await description_of(client, agent["id"]) == REGISTRATION["description"]

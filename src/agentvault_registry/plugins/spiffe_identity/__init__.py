@@ -42,6 +42,7 @@ from marshmallow import Schema
 
 from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.appkeys import SETTINGS, STORAGE
+from agentvault_registry.core.errors import InvalidCredentials
 from agentvault_registry.core.hookspecs import hookimpl
 from agentvault_registry.plugins.spiffe_identity import factory, views
 from agentvault_registry.plugins.spiffe_identity.appkeys import (
@@ -89,7 +90,7 @@ def startup(app: web.Application) -> Any:
         factory.svid_source(settings), factory.options(settings), server_tls=app.get(SERVER_TLS)
     )
     app[IDENTITY_SERVICE] = service
-    if _enabled(app):
+    if factory.verifies_jwt_svids(settings):
         app[JWT_SVID_POLICY] = factory.jwt_svid_policy(settings)
     return service.source.start()
 
@@ -110,11 +111,17 @@ def register_readiness_checks(app: web.Application) -> Any:
 
 @hookimpl
 def identity_from_request(request: web.Request) -> Any:
-    policy = request.app.get(JWT_SVID_POLICY)
+    if not _enabled(request.app):
+        return None
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     token = value.strip()
-    if policy is None or scheme.lower() != "bearer" or not looks_like_jwt_svid(token):
+    if scheme.lower() != "bearer" or not looks_like_jwt_svid(token):
         return None
+    policy = request.app.get(JWT_SVID_POLICY)
+    if policy is None:
+        raise InvalidCredentials(
+            "This registry accepts no JWT-SVIDs: its SVID files include no JWT bundle."
+        )
     material = request.app[IDENTITY_SERVICE].material
     return agent_identity(token, material, policy, request.app[STORAGE].records)
 

@@ -61,6 +61,15 @@ def svid_source(settings: Settings) -> SvidSource:
     )
 
 
+def verifies_jwt_svids(settings: Settings) -> bool:
+    """Whether the source can ever hold a JWT bundle: the Workload API sends one; SVID files
+    only when one of them is it."""
+    config = options(settings)
+    if config["source"] == FILES:
+        return config["files"]["jwt_bundle"] is not None
+    return config["source"] == WORKLOAD_API
+
+
 def jwt_svid_policy(settings: Settings) -> JwtSvidPolicy:
     config = options(settings)
     audiences = config["audiences"]

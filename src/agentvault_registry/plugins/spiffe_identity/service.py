@@ -86,15 +86,14 @@ class IdentityService:
         }
 
     async def check_ready(self) -> None:
-        """Raise unless there is an unexpired SVID (and, for TLS, a bundle) to work with."""
+        """Raise unless there is an unexpired SVID to work with. The reason is for anyone who
+        probes /ready: the source's own words (file paths, socket errors) stay in the log and
+        on the admin's status page."""
         material = self.material
+        if material.expires_at is None:
+            raise ServiceUnavailable("no X.509-SVID yet")
         if not material.svid_usable(self.clock()):
-            problem = material.problem or (
-                "no X.509-SVID yet"
-                if material.expires_at is None
-                else f"the X.509-SVID expired at {material.expires_at.isoformat()}"
-            )
-            raise ServiceUnavailable(f"no usable X.509-SVID: {problem}")
+            raise ServiceUnavailable(f"the X.509-SVID expired at {material.expires_at.isoformat()}")
 
     # ------------------------------------------------------------- federation
 
