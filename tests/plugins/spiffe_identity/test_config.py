@@ -48,8 +48,8 @@ def problems_of(make_settings, options: dict[str, Any]) -> list[str]:
     ],
 )
 def test_missing_and_contradictory_settings_stop_startup(make_settings, options, key, says):
-    [problem] = problems_of(make_settings, options)
-    assert problem.startswith(f"{SECTION}.{key}"), problem
+    problems = problems_of(make_settings, options)
+    [problem] = [line for line in problems if line.startswith(f"{SECTION}.{key}")]
     assert says in problem
 
 
@@ -235,3 +235,13 @@ async def test_the_registry_runs_with_the_plugin_disabled(
     )
     assert response.status == 401, await response.text()
     assert (await response.json())["error"] == "authentication_required"
+
+
+def test_every_cross_field_problem_is_reported_at_once(make_settings):
+    with pytest.raises(ConfigError) as refused:
+        make_settings(
+            {"plugins": {"spiffe_identity": {"source": "files", "federation_mtls": True}}}
+        )
+    problems = "\n".join(refused.value.problems)
+    for key in ("trust_domain", "files", "federation_mtls"):
+        assert f"plugins.spiffe_identity.{key}" in problems, problems

@@ -73,15 +73,18 @@ class SpiffeOptions(Strict):
 
     @validates_schema
     def _source_settings(self, data: dict[str, Any], **_: Any) -> None:
-        source = data["source"]
+        # Every problem at once: an operator fixes the file once, not once per line.
+        source, problems = data["source"], {}
         if source != NONE and data["trust_domain"] is None:
-            raise ValidationError("required with a SPIFFE source.", "trust_domain")
+            problems["trust_domain"] = ["required with a SPIFFE source."]
         if source == FILES and data["files"] is None:
-            raise ValidationError("required with source = 'files'.", "files")
+            problems["files"] = ["required with source = 'files'."]
         if source == NONE and (data["serve_tls"] or data["federation_mtls"]):
-            raise ValidationError("TLS with an SVID needs a SPIFFE source.", "source")
+            problems["source"] = ["TLS with an SVID needs a SPIFFE source."]
         if data["federation_mtls"] and not data["serve_tls"]:
-            raise ValidationError("needs serve_tls = true.", "federation_mtls")
+            problems["federation_mtls"] = ["needs serve_tls = true."]
+        if problems:
+            raise ValidationError(problems)
 
     @post_load
     def _default_spiffe_id(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
