@@ -226,3 +226,46 @@ async def test_the_landing_page_is_gone_when_webui_is_disabled(aiohttp_client, m
     client = await aiohttp_client(make_app({"plugins": {"disabled": ["webui"]}}))
     assert (await client.get("/")).status == 404
     assert (await client.get("/health")).status == 200
+
+
+class PublishingPlugin:
+    def __init__(self, *keys):
+        self.keys = keys
+
+    @hookimpl
+    def register_public_keys(self, app):
+        async def published():
+            return list(self.keys)
+
+        return published()
+
+
+async def test_the_jwk_set_holds_every_plugins_public_keys_once(aiohttp_client, make_app, caplog):
+    first = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+    second = {"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"}
+    client = await aiohttp_client(
+        make_app(
+            {"plugins": {"disabled": ["teg_bridge"]}},
+            plugins=[
+                ("publisher", PublishingPlugin(first | {"kid": "a"}, second | {"kid": "b"})),
+                ("copycat", PublishingPlugin(second | {"kid": "a"})),
+            ],
+        )
+    )
+
+    response = await client.get("/.well-known/jwks.json")
+
+    assert response.status == 200
+    keys = (await response.json())["keys"]
+    assert sorted(key["kid"] for key in keys) == ["a", "b"]
+    # Whichever plugin pluggy asks first keeps the kid; the other key under it is dropped,
+    # never served beside it, and the clash is logged.
+    assert len(keys) == 2
+    assert "kid 'a'" in caplog.text
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+
+
+async def test_the_jwk_set_is_empty_when_nothing_signs(aiohttp_client, make_app):
+    client = await aiohttp_client(make_app({"plugins": {"disabled": ["teg_bridge"]}}))
+    response = await client.get("/.well-known/jwks.json")
+    assert await response.json() == {"keys": []}

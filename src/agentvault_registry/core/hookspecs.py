@@ -249,6 +249,8 @@ def agent_teg_token(app: web.Application, agent: Any, scope: str | None) -> Any:
     :class:`~agentvault_registry.plugins.teg_bridge.bridge.TegToken`. ``scope`` is a
     space-separated subset of the configured scopes, or None for all of them. Raises
     :class:`~agentvault_registry.core.errors.ServiceUnavailable` when the TEG cannot be
-    reached and :class:`~agentvault_registry.core.errors.BadGateway` when it refuses. Other
-    plugins call it as ``await first_result(pm.hook.agent_teg_token(...))``.
+    reached, :class:`~agentvault_registry.core.errors.BadGateway` when it refuses,
+    :class:`~agentvault_registry.core.errors.Forbidden` for an agent that is not active and
+    :class:`~agentvault_registry.core.errors.ValidationFailed` for a scope not configured.
+    Other plugins call it as ``await first_result(pm.hook.agent_teg_token(...))``.
     """
