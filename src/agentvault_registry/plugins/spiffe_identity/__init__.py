@@ -92,7 +92,9 @@ def startup(app: web.Application) -> Any:
     app[IDENTITY_SERVICE] = service
     if factory.verifies_jwt_svids(settings):
         app[JWT_SVID_POLICY] = factory.jwt_svid_policy(settings)
-    return service.source.start()
+    # A callable, not a coroutine: should a later plugin's startup refuse its config, no
+    # coroutine of ours is left never awaited.
+    return service.source.start
 
 
 @hookimpl
