@@ -8,7 +8,6 @@ agent's id, which is also the method-specific part of its DID (``did:agentvault:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from agentvault_registry.core.errors import InvalidCredentials, ServiceUnavailab
 from agentvault_registry.core.identity import AGENT, Identity
 from agentvault_registry.core.requests import is_uuid
 from agentvault_registry.plugins.auth.scopes import AGENT_KEY_SCOPES
-from agentvault_registry.plugins.spiffe_identity.library import spiffe
+from agentvault_registry.plugins.spiffe_identity.library import spiffe, spiffe_module
 from agentvault_registry.plugins.spiffe_identity.material import SPIFFE_SCHEME, IdentityMaterial
 from agentvault_registry.storage_backends.agents import DELETED
 from agentvault_registry.storage_backends.base import RecordsBackend
@@ -62,14 +61,10 @@ def verified_svid(token: str, material: IdentityMaterial, policy: JwtSvidPolicy)
         # Not the caller's fault: the trust bundle has not arrived from the source yet.
         raise ServiceUnavailable("JWT-SVIDs cannot be verified yet: no trust bundle.")
     library = spiffe()
-    # Not in spiffe.errors, which holds only the base classes.
-    authority_not_found = importlib.import_module(
-        "spiffe.bundle.jwt_bundle.errors"
-    ).AuthorityNotFoundError
     _check_unverified_claims(token, policy.trust_domain, library)
     try:
         return library.JwtSvid.parse_and_validate(token, material.jwt_bundle, policy.audiences)
-    except authority_not_found:
+    except spiffe_module("bundle.jwt_bundle.errors").AuthorityNotFoundError:
         raise InvalidCredentials("The JWT-SVID is signed with a key not in the bundle.") from None
     except library.errors.PySpiffeError as exc:
         raise InvalidCredentials(_reason(exc.__cause__, policy.audiences)) from None

@@ -28,3 +28,10 @@ def spiffe() -> ModuleType:
             "plugins.spiffe_identity: a SPIFFE source needs the spiffe package; "
             "install agentvault-registry[spiffe]"
         ) from None
+
+
+def spiffe_module(name: str) -> ModuleType:
+    """A submodule of py-spiffe (``bundle.jwt_bundle.errors``): not every error class is
+    re-exported by ``spiffe.errors``."""
+    spiffe()
+    return importlib.import_module(f"spiffe.{name}")
