@@ -20,7 +20,10 @@ RUN pip install --no-cache-dir --no-index --find-links /wheels "agentvault-regis
 USER registry
 WORKDIR /var/lib/agentvault-registry
 EXPOSE 8080
+# With the registry serving HTTPS itself (spiffe_identity serve_tls), set
+# AVREG_HEALTHCHECK_SCHEME=https: the probe asks loopback, so it does not verify the SVID.
+ENV AVREG_HEALTHCHECK_SCHEME=http
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('AVREG_SERVER__PORT', '8080'), timeout=4).status != 200)"]
+    CMD ["python", "-c", "import os, ssl, sys, urllib.request; url = '%s://127.0.0.1:%s/health' % (os.environ['AVREG_HEALTHCHECK_SCHEME'], os.environ.get('AVREG_SERVER__PORT', '8080')); sys.exit(urllib.request.urlopen(url, timeout=4, context=ssl._create_unverified_context()).status != 200)"]
 ENTRYPOINT ["agentvault-registry"]
 CMD ["serve"]
