@@ -9,8 +9,10 @@ import io
 import json
 import ssl
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -194,6 +196,34 @@ async def start_registry(
     registry = Registry(name, app, runner, f"{scheme}://127.0.0.1:{port}", session, inbound)
     registry.admin = await registry.account(f"admin{uuid.uuid4().hex[:6]}", role="admin")
     return registry
+
+
+@asynccontextmanager
+async def registries(
+    make_settings_for: Callable[..., Any],
+    data_root: Path,
+    *,
+    client_ssl: ssl.SSLContext | bool = True,
+) -> AsyncIterator[StartRegistry]:
+    """``await start(name, overrides)``: :func:`start_registry` with ``client_ssl``, each
+    registry's data (SQLite records) in a directory of its own under ``data_root`` unless
+    ``overrides`` say otherwise; all of them stopped on leaving."""
+    started: list[Registry] = []
+
+    async def start(name: str, overrides: dict[str, Any] | None = None) -> Registry:
+        own = {"data_dir": str(data_root / f"registry-{len(started)}")}
+        registry = await start_registry(
+            make_settings_for, name, deep_merged(own, overrides or {}), client_ssl=client_ssl
+        )
+        started.append(registry)
+        return registry
+
+    try:
+        yield start
+    finally:
+        for registry in started:
+            await registry.session.close()
+            await registry.runner.cleanup()
 
 
 # ------------------------------------------------------------------------ fake peers

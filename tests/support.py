@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 import socket
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
+from agentvault_registry.plugins.mail.appkeys import MAILER
 
 #: Names of hookspecs called, while at least one plugin implemented them, during this run.
 EXERCISED_HOOKS: set[str] = set()
+
+PASSWORD = "correct horse battery staple 42"
+#: Rate limits that signing developers up and onboarding their agents would reach by accident.
+ONBOARDING_LIMITS = (
+    "auth.login",
+    "auth.register",
+    "auth.refresh",
+    "auth.login_failures",
+    "auth.verify_email",
+    "auth.api_keys",
+    "agents.create",
+    "bootstrap.request",
+    "onboard.register_failures",
+)
 
 
 def free_port() -> int:
@@ -24,3 +45,77 @@ def merged(base: dict, extra: dict) -> dict:
         else:
             result[key] = value
     return result
+
+
+def fast_registry(limits: Iterable[str], **extra: Any) -> dict[str, Any]:
+    """Overrides of a registry under test: bcrypt at its minimum cost and ``limits`` out of any
+    test's reach, ``extra`` laid over them section by section."""
+    overrides: dict[str, Any] = {
+        "plugins": {"auth": {"bcrypt_cost": 4}},
+        "rate_limits": {name: "100000/minute" for name in limits},
+    }
+    return merged(overrides, extra)
+
+
+# ------------------------------------------------------------------- developers, agents
+
+
+class SignedUp(NamedTuple):
+    """An account signed up through the API: bearer headers of its access token, its id."""
+
+    headers: dict[str, str]
+    user_id: str
+
+
+async def _mail_count_reaches(app, count: int) -> None:
+    for _ in range(250):
+        if len(app[MAILER].outbox) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"expected {count} mails, got {len(app[MAILER].outbox)}")
+
+
+async def sign_up(
+    client, username: str, *, verified: bool = True, role: str | None = None
+) -> SignedUp:
+    """Sign ``username`` (``<username>@example.org``) up through the API, verify the email
+    through the mailed link unless told not to, give it ``role`` when set, and log in."""
+    email = f"{username}@example.org"
+    mails_before = len(client.app[MAILER].outbox) if verified else 0
+    registered = await client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "username": username, "password": PASSWORD},
+    )
+    assert registered.status == 201, await registered.text()
+    user_id = (await registered.json())["id"]
+    if verified:
+        await _mail_count_reaches(client.app, mails_before + 1)
+        mail = next(m for m in reversed(client.app[MAILER].outbox) if m.to == email)
+        token = re.search(r"verify-email#token=([A-Za-z0-9_\-]+)", mail.text).group(1)
+        confirmed = await client.post("/api/v1/auth/verify-email", json={"token": token})
+        assert confirmed.status == 200, await confirmed.text()
+    if role is not None:
+        await client.app[AUTH_SERVICE].set_role(user_id, role)
+    login = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+    )
+    assert login.status == 200, await login.text()
+    return SignedUp({"Authorization": f"Bearer {(await login.json())['access_token']}"}, user_id)
+
+
+async def self_onboarded(
+    client, developer: dict[str, str], registration: dict[str, Any]
+) -> dict[str, Any]:
+    """An agent that registered itself with a bootstrap token its ``developer`` (bearer
+    headers) minted: the 201 body of POST /onboard/register (``agent`` and ``credentials``)."""
+    minted = await client.post(
+        "/api/v1/onboard/bootstrap/request-token", json={}, headers=developer
+    )
+    assert minted.status == 201, await minted.text()
+    registered = await client.post(
+        "/api/v1/onboard/register",
+        json=registration,
+        headers={"Bootstrap-Token": (await minted.json())["bootstrap_token"]},
+    )
+    assert registered.status == 201, await registered.text()
+    return await registered.json()

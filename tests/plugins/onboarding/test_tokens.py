@@ -9,7 +9,6 @@ import json
 
 import pytest
 from onboarding_helpers import (
-    PASSWORD,
     REGISTRATION,
     TOKEN_FORMAT,
     app_overrides,
@@ -20,6 +19,7 @@ from onboarding_helpers import (
 
 from agentvault_registry.core.appkeys import RATE_LIMITER
 from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
+from support import PASSWORD
 
 REQUEST = "/api/v1/onboard/bootstrap/request-token"
 MID_MINUTE = 1_800_000_030.0

@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from pki import REGISTRY_SPIFFE_ID, TRUST_DOMAIN, write_svid_files
+from pki import REGISTRY_SPIFFE_ID, TRUST_DOMAIN
+from spiffe_helpers import files_source
 
 from agentvault_registry.core.app import create_app
 from agentvault_registry.core.errors import ConfigError
-from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
 from agentvault_registry.plugins.spiffe_identity.appkeys import IDENTITY_SERVICE
+from support import sign_up
 
 SECTION = "plugins.spiffe_identity"
 WORKLOAD_API = {"source": "workload_api", "trust_domain": TRUST_DOMAIN}
-PASSWORD = "correct horse battery staple 42"
 FILES = {"cert": "/run/spire/svid.pem", "key": "/run/spire/key.pem", "bundle": "/run/b.pem"}
 
 
@@ -169,25 +169,15 @@ async def test_workload_api_falls_back_to_spiffe_endpoint_socket(
 
 
 async def test_the_registry_runs_with_the_plugin_disabled(
-    aiohttp_client, make_settings, tmp_path, registry_svid, pki_ca, jwt_authority
+    aiohttp_client, make_settings, svid_files, jwt_authority
 ):
-    files = write_svid_files(tmp_path, registry_svid, pki_ca, jwt_authority)
     settings, pm = make_settings(
         {
             "plugins": {
                 "disabled": ["spiffe_identity"],
                 "auth": {"bcrypt_cost": 4},
                 # A section for the disabled plugin is kept, and acts on nothing.
-                "spiffe_identity": {
-                    "source": "files",
-                    "trust_domain": TRUST_DOMAIN,
-                    "files": {
-                        "cert": str(files.cert),
-                        "key": str(files.key),
-                        "bundle": str(files.bundle),
-                        "jwt_bundle": str(files.jwt_bundle),
-                    },
-                },
+                "spiffe_identity": files_source(svid_files),
             }
         }
     )
@@ -200,14 +190,7 @@ async def test_the_registry_runs_with_the_plugin_disabled(
     assert ready.status == 200, await ready.text()
     assert "spiffe_identity" not in (await ready.json())["checks"]
 
-    registered = await client.post(
-        "/api/v1/auth/register",
-        json={"email": "root@example.org", "username": "root", "password": PASSWORD},
-    )
-    assert registered.status == 201, await registered.text()
-    await client.app[AUTH_SERVICE].set_role((await registered.json())["id"], "admin")
-    login = await client.post("/api/v1/auth/login", json={"username": "root", "password": PASSWORD})
-    admin = {"Authorization": f"Bearer {(await login.json())['access_token']}"}
+    admin = (await sign_up(client, "root", verified=False, role="admin")).headers
     missing = await client.get("/api/v1/identity", headers=admin)
     assert missing.status == 404
     assert (await missing.json())["error"] == "not_found"

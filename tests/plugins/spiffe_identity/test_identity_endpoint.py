@@ -10,23 +10,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography.hazmat.primitives import serialization
-from pki import (
-    REGISTRY_SPIFFE_ID,
-    TRUST_DOMAIN,
-    CertificateAuthority,
-    IssuedSvid,
-    JwtAuthority,
-    write_svid_files,
-)
+from pki import REGISTRY_SPIFFE_ID, TRUST_DOMAIN, JwtAuthority, write_svid_files
 
-from agentvault_registry.core.app import create_app
-from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
+from support import sign_up
 
 IDENTITY = "/api/v1/identity"
-PASSWORD = "correct horse battery staple 42"
-LIMITS = ("auth.login", "auth.register", "auth.login_failures")
 ERROR_KEYS = {"error", "message", "details", "request_id"}
 STATUS_KEYS = {
     "source",
@@ -56,78 +45,9 @@ def spki_der(public_key) -> bytes:
     )
 
 
-# ------------------------------------------------------------------------------ apps
-
-
-@pytest.fixture
-def spire_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "spire"
-    directory.mkdir()
-    return directory
-
-
-@pytest.fixture
-def svid_files(
-    spire_dir: Path,
-    registry_svid: IssuedSvid,
-    pki_ca: CertificateAuthority,
-    jwt_authority: JwtAuthority,
-):
-    return write_svid_files(spire_dir, registry_svid, pki_ca, jwt_authority)
-
-
-@pytest.fixture
-def make_registry(aiohttp_client, make_settings, records_overrides, svid_files):
-    """An app factory: the registry reading ``svid_files`` (``spiffe_on=False``: the plugin
-    at its defaults, source "none"), ``options`` laid over the plugin's section."""
-
-    async def make(options: dict[str, Any] | None = None, *, spiffe_on: bool = True):
-        overrides: dict[str, Any] = {
-            "plugins": {"auth": {"bcrypt_cost": 4}},
-            "rate_limits": {name: "100000/minute" for name in LIMITS},
-            "storage": records_overrides,
-        }
-        if spiffe_on:
-            overrides["plugins"]["spiffe_identity"] = {
-                "source": "files",
-                "trust_domain": TRUST_DOMAIN,
-                "files": {
-                    "cert": str(svid_files.cert),
-                    "key": str(svid_files.key),
-                    "bundle": str(svid_files.bundle),
-                    "jwt_bundle": str(svid_files.jwt_bundle),
-                },
-                **(options or {}),
-            }
-        settings, pm = make_settings(overrides)
-        return await aiohttp_client(create_app(settings, pm))
-
-    return make
-
-
-@pytest.fixture
-async def registry(make_registry):
-    return await make_registry()
-
-
-async def account(client, username: str, *, role: str | None = None) -> dict[str, str]:
-    """Bearer headers of a new account (given ``role`` when set)."""
-    registered = await client.post(
-        "/api/v1/auth/register",
-        json={"email": f"{username}@example.org", "username": username, "password": PASSWORD},
-    )
-    assert registered.status == 201, await registered.text()
-    if role is not None:
-        await client.app[AUTH_SERVICE].set_role((await registered.json())["id"], role)
-    login = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-    )
-    assert login.status == 200, await login.text()
-    return {"Authorization": f"Bearer {(await login.json())['access_token']}"}
-
-
 async def identity_status(client) -> dict[str, Any]:
-    response = await client.get(IDENTITY, headers=await account(client, "root", role="admin"))
+    admin = await sign_up(client, "root", verified=False, role="admin")
+    response = await client.get(IDENTITY, headers=admin.headers)
     assert response.status == 200, await response.text()
     assert response.headers["Cache-Control"] == "no-store"
     body = await response.json()
@@ -213,7 +133,9 @@ async def test_a_developer_gets_403_and_an_anonymous_caller_401(registry):
     assert set(body) == ERROR_KEYS
     assert body["error"] == "authentication_required"
 
-    developer = await client.get(IDENTITY, headers=await account(client, "dev"))
+    developer = await client.get(
+        IDENTITY, headers=(await sign_up(client, "dev", verified=False)).headers
+    )
     assert developer.status == 403
     body = await developer.json()
     assert set(body) == ERROR_KEYS

@@ -13,10 +13,8 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -26,31 +24,16 @@ from pki import (
     REGISTRY_SPIFFE_ID,
     TRUST_DOMAIN,
     CertificateAuthority,
-    IssuedSvid,
     JwtAuthority,
     write_svid_files,
 )
+from spiffe_helpers import files_source
 
-from agentvault_registry.core.app import create_app
 from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
-from agentvault_registry.plugins.mail.appkeys import MAILER
-from support import merged
+from support import self_onboarded, sign_up
 
 AGENTS = "/api/v1/agents"
-PASSWORD = "correct horse battery staple 42"
 PUBLIC_URL = "https://registry.example.org"
-#: Limits no test reaches by accident.
-LIMITS = (
-    "auth.login",
-    "auth.register",
-    "auth.refresh",
-    "auth.login_failures",
-    "auth.verify_email",
-    "auth.api_keys",
-    "agents.create",
-    "bootstrap.request",
-    "onboard.register_failures",
-)
 REGISTRATION: dict[str, Any] = {
     "name": "Workload Agent",
     "description": "Runs with a SPIFFE identity.",
@@ -65,15 +48,6 @@ def agent_spiffe_id(agent_id: str, trust_domain: str = TRUST_DOMAIN) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def files_config(files: Any) -> dict[str, str]:
-    return {
-        "cert": str(files.cert),
-        "key": str(files.key),
-        "bundle": str(files.bundle),
-        "jwt_bundle": str(files.jwt_bundle),
-    }
 
 
 async def assert_invalid_credentials(response, *fragments: str) -> dict[str, Any]:
@@ -92,86 +66,7 @@ async def assert_invalid_credentials(response, *fragments: str) -> dict[str, Any
     return body
 
 
-# ------------------------------------------------------------------------------ apps
-
-
-@pytest.fixture
-def spire_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "spire"
-    directory.mkdir()
-    return directory
-
-
-@pytest.fixture
-def svid_files(
-    spire_dir: Path,
-    registry_svid: IssuedSvid,
-    pki_ca: CertificateAuthority,
-    jwt_authority: JwtAuthority,
-):
-    return write_svid_files(spire_dir, registry_svid, pki_ca, jwt_authority)
-
-
-@pytest.fixture
-def make_registry(aiohttp_client, make_settings, records_overrides, svid_files):
-    """An app factory: the registry reading ``svid_files``, ``options`` laid over the
-    plugin's section; with ``spiffe_on=False`` the plugin is left at its defaults (source
-    "none")."""
-
-    async def make(options: dict[str, Any] | None = None, *, spiffe_on: bool = True, **extra):
-        overrides: dict[str, Any] = {
-            "plugins": {"auth": {"bcrypt_cost": 4}},
-            "rate_limits": {name: "100000/minute" for name in LIMITS},
-            "storage": records_overrides,
-        }
-        if spiffe_on:
-            overrides["plugins"]["spiffe_identity"] = {
-                "source": "files",
-                "trust_domain": TRUST_DOMAIN,
-                "files": files_config(svid_files),
-                **(options or {}),
-            }
-        settings, pm = make_settings(merged(overrides, extra))
-        return await aiohttp_client(create_app(settings, pm))
-
-    return make
-
-
-@pytest.fixture
-async def registry(make_registry):
-    return await make_registry()
-
-
 # --------------------------------------------------------------------- accounts, agents
-
-
-async def _mail_count_reaches(app, count: int) -> None:
-    for _ in range(250):
-        if len(app[MAILER].outbox) >= count:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"expected {count} mails, got {len(app[MAILER].outbox)}")
-
-
-async def developer(client, username: str) -> tuple[dict[str, str], str]:
-    """A verified developer, signed up through the API: bearer headers and user id."""
-    mails_before = len(client.app[MAILER].outbox)
-    registered = await client.post(
-        "/api/v1/auth/register",
-        json={"email": f"{username}@example.org", "username": username, "password": PASSWORD},
-    )
-    assert registered.status == 201, await registered.text()
-    user_id = (await registered.json())["id"]
-    await _mail_count_reaches(client.app, mails_before + 1)
-    mail = next(m for m in reversed(client.app[MAILER].outbox) if m.to == f"{username}@example.org")
-    token = re.search(r"verify-email#token=([A-Za-z0-9_\-]+)", mail.text).group(1)
-    verified = await client.post("/api/v1/auth/verify-email", json={"token": token})
-    assert verified.status == 200, await verified.text()
-    login = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-    )
-    assert login.status == 200, await login.text()
-    return bearer((await login.json())["access_token"]), user_id
 
 
 async def created_agent(client, headers: dict[str, str], **body: Any) -> dict[str, Any]:
@@ -183,14 +78,7 @@ async def created_agent(client, headers: dict[str, str], **body: Any) -> dict[st
 
 async def onboarded_agent(client, headers: dict[str, str]) -> tuple[dict[str, Any], str]:
     """An agent that registered itself with a bootstrap token: the agent and its own key."""
-    minted = await client.post("/api/v1/onboard/bootstrap/request-token", json={}, headers=headers)
-    assert minted.status == 201, await minted.text()
-    token = (await minted.json())["bootstrap_token"]
-    redeemed = await client.post(
-        "/api/v1/onboard/register", json=REGISTRATION, headers={"Bootstrap-Token": token}
-    )
-    assert redeemed.status == 201, await redeemed.text()
-    body = await redeemed.json()
+    body = await self_onboarded(client, headers, REGISTRATION)
     return body["agent"], body["credentials"]["api_key"]
 
 
@@ -207,7 +95,7 @@ async def description_of(client, agent_id: str) -> str:
 
 async def test_an_agent_reads_and_updates_itself_with_its_jwt_svid(registry, jwt_authority):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     svid = bearer(jwt_authority.issue_jwt_svid(agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID))
     path = f"{AGENTS}/{agent['id']}"
@@ -239,7 +127,7 @@ async def test_a_jwt_svid_is_refused_for_a_sibling_and_for_developer_routes(
     registry, jwt_authority
 ):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     sibling = await created_agent(client, headers, name="Sibling")
     svid = bearer(jwt_authority.issue_jwt_svid(agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID))
@@ -273,7 +161,7 @@ async def test_a_jwt_svid_is_refused_for_a_sibling_and_for_developer_routes(
 
 async def test_the_agent_key_and_the_jwt_svid_are_the_same_identity(registry, jwt_authority):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent, api_key = await onboarded_agent(client, headers)
     sibling, _ = await onboarded_agent(client, headers)
     credentials = {
@@ -302,7 +190,7 @@ async def test_the_agent_key_and_the_jwt_svid_are_the_same_identity(registry, jw
 
 async def test_an_audience_list_naming_us_is_accepted(registry, jwt_authority):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     token = jwt_authority.issue_jwt_svid(
         agent_spiffe_id(agent["id"]), ["spiffe://example.org/service/other", REGISTRY_SPIFFE_ID]
@@ -318,7 +206,7 @@ async def test_the_default_audiences_are_our_spiffe_id_and_the_public_url(
     make_registry, jwt_authority
 ):
     client = await make_registry(server={"public_url": PUBLIC_URL})
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     subject = agent_spiffe_id(agent["id"])
     for audience in (REGISTRY_SPIFFE_ID, PUBLIC_URL):
@@ -336,7 +224,7 @@ async def test_the_default_audiences_are_our_spiffe_id_and_the_public_url(
 
 async def test_without_a_public_url_only_our_spiffe_id_is_an_audience(registry, jwt_authority):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     token = jwt_authority.issue_jwt_svid(agent_spiffe_id(agent["id"]), PUBLIC_URL)
     response = await patch_description(client, agent["id"], bearer(token), "Refused.")
@@ -346,7 +234,7 @@ async def test_without_a_public_url_only_our_spiffe_id_is_an_audience(registry, 
 async def test_configured_audiences_replace_the_default(make_registry, jwt_authority):
     custom = "https://agents.example.org/registry"
     client = await make_registry({"audiences": [custom]}, server={"public_url": PUBLIC_URL})
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     subject = agent_spiffe_id(agent["id"])
 
@@ -366,7 +254,7 @@ async def test_configured_audiences_replace_the_default(make_registry, jwt_autho
 
 async def test_a_jwt_svid_of_another_trust_domain_is_401_naming_it(registry, jwt_authority):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     foreign_subject = agent_spiffe_id(agent["id"], "evil.example")
     evil = JwtAuthority("evil.example", kid="evil-key")
@@ -386,7 +274,7 @@ async def test_a_jwt_svid_of_another_trust_domain_is_401_naming_it(registry, jwt
 
 async def test_an_expired_jwt_svid_is_401(registry, jwt_authority):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     now = int(time.time())
     token = jwt_authority.issue_jwt_svid(
@@ -399,7 +287,7 @@ async def test_an_expired_jwt_svid_is_401(registry, jwt_authority):
 @pytest.mark.parametrize("claim", ["exp", "aud"])
 async def test_a_jwt_svid_without_exp_or_aud_is_401(registry, jwt_authority, claim):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     token = jwt_authority.issue_jwt_svid(
         agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID, extra_claims={claim: None}
@@ -414,7 +302,7 @@ async def test_a_jwt_svid_without_exp_or_aud_is_401(registry, jwt_authority, cla
 
 async def test_a_jwt_svid_signed_with_a_key_not_in_the_bundle_is_401(registry):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     stranger = JwtAuthority(kid="jwt-key-unknown")
     token = stranger.issue_jwt_svid(agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID)
@@ -424,7 +312,7 @@ async def test_a_jwt_svid_signed_with_a_key_not_in_the_bundle_is_401(registry):
 
 async def test_a_jwt_svid_with_our_kid_but_another_key_is_401(registry, jwt_authority):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     impostor = JwtAuthority(kid=jwt_authority.kid)
     token = impostor.issue_jwt_svid(agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID)
@@ -438,7 +326,7 @@ async def test_an_rs256_jwt_svid_with_a_tampered_payload_is_401(make_registry, s
     ca = CertificateAuthority()
     write_svid_files(spire_dir, ca.issue_x509_svid(REGISTRY_SPIFFE_ID), ca, rsa_authority)
     client = await make_registry()
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent, sibling = await created_agent(client, headers), await created_agent(client, headers)
     token = rsa_authority.issue_jwt_svid(agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID)
     assert (await patch_description(client, agent["id"], bearer(token), "RSA.")).status == 200
@@ -471,7 +359,7 @@ def _hs256(claims: dict[str, Any], secret: bytes, kid: str) -> str:
 
 async def test_alg_none_and_hs256_jwt_svids_are_401_not_500(registry, jwt_authority):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     now = int(time.time())
     claims = {
@@ -504,7 +392,7 @@ async def test_alg_none_and_hs256_jwt_svids_are_401_not_500(registry, jwt_author
 
 async def test_a_jwt_svid_for_an_unknown_agent_is_401(registry, jwt_authority):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     token = jwt_authority.issue_jwt_svid(agent_spiffe_id(str(uuid.uuid4())), REGISTRY_SPIFFE_ID)
     response = await patch_description(client, agent["id"], bearer(token), "Nobody.")
@@ -527,7 +415,7 @@ async def test_a_jwt_svid_for_an_unknown_agent_is_401(registry, jwt_authority):
 )
 async def test_a_jwt_svid_not_naming_an_agent_is_401(registry, jwt_authority, subject):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     spelled = subject.format(
         id=agent["id"], upper=agent["id"].upper(), hex=agent["id"].replace("-", "")
@@ -540,7 +428,7 @@ async def test_a_jwt_svid_not_naming_an_agent_is_401(registry, jwt_authority, su
 
 async def test_a_configured_agent_path_is_where_agents_are(make_registry, jwt_authority):
     client = await make_registry({"agent_path": "/ns/prod/agents"})
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     custom = f"spiffe://{TRUST_DOMAIN}/ns/prod/agents/{agent['id']}"
     token = jwt_authority.issue_jwt_svid(custom, REGISTRY_SPIFFE_ID)
@@ -555,7 +443,7 @@ async def test_a_configured_agent_path_is_where_agents_are(make_registry, jwt_au
 
 async def test_a_jwt_svid_of_a_deleted_agent_is_401(registry, jwt_authority):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     token = jwt_authority.issue_jwt_svid(agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID)
     assert (await patch_description(client, agent["id"], bearer(token), "Alive.")).status == 200
@@ -566,7 +454,7 @@ async def test_a_jwt_svid_of_a_deleted_agent_is_401(registry, jwt_authority):
 
 async def test_a_jwt_svid_of_a_deactivated_developers_agent_is_401(registry, jwt_authority):
     client = registry
-    headers, user_id = await developer(client, "ada")
+    headers, user_id = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     token = jwt_authority.issue_jwt_svid(agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID)
     assert (await patch_description(client, agent["id"], bearer(token), "Active.")).status == 200
@@ -581,7 +469,7 @@ async def test_a_jwt_svid_of_a_deactivated_developers_agent_is_401(registry, jwt
 
 async def test_with_source_none_a_jwt_svid_is_not_recognised(make_registry, jwt_authority):
     client = await make_registry(spiffe_on=False)
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent, api_key = await onboarded_agent(client, headers)
     token = jwt_authority.issue_jwt_svid(agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID)
 
@@ -601,7 +489,7 @@ async def test_with_source_none_a_jwt_svid_is_not_recognised(make_registry, jwt_
 
 async def test_with_spiffe_on_access_tokens_and_agent_keys_still_work(registry):
     client = registry
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent, api_key = await onboarded_agent(client, headers)
     assert (await client.get("/api/v1/auth/me", headers=headers)).status == 200
     by_developer = await patch_description(client, agent["id"], headers, "By developer.")
@@ -638,7 +526,7 @@ async def test_a_rotated_jwt_bundle_is_picked_up_without_a_restart(
     make_registry, jwt_authority, spire_dir, registry_svid, pki_ca
 ):
     client = await make_registry({"reload_interval": 0.05})
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     subject = agent_spiffe_id(agent["id"])
     rotated = JwtAuthority(kid="jwt-key-2")
@@ -656,7 +544,7 @@ async def test_a_rotated_key_under_the_same_kid_is_picked_up_too(
     make_registry, jwt_authority, spire_dir, registry_svid, pki_ca
 ):
     client = await make_registry({"reload_interval": 0.05})
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent = await created_agent(client, headers)
     subject = agent_spiffe_id(agent["id"])
     rotated = JwtAuthority(kid=jwt_authority.kid)
@@ -672,10 +560,10 @@ async def test_a_rotated_key_under_the_same_kid_is_picked_up_too(
 async def test_svid_files_without_a_jwt_bundle_refuse_jwt_svids_plainly(
     make_registry, svid_files, jwt_authority
 ):
-    files = files_config(svid_files)
+    files = files_source(svid_files)["files"]
     del files["jwt_bundle"]
     client = await make_registry({"files": files})
-    headers, _ = await developer(client, "ada")
+    headers, _ = await sign_up(client, "ada")
     agent, _ = await onboarded_agent(client, headers)
     token = jwt_authority.issue_jwt_svid(agent_spiffe_id(agent["id"]), REGISTRY_SPIFFE_ID)
 

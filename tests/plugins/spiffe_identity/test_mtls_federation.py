@@ -19,7 +19,7 @@ from spiffe_helpers import files_source, svid_files, trusting
 from agentvault_registry.cli import cli
 from agentvault_registry.core.appkeys import SETTINGS, STORAGE
 from agentvault_registry.plugins.federation.commands import add_commands
-from registry_harness import QUERY, Registry, peer_with, start_registry
+from registry_harness import QUERY, Registry, peer_with, registries
 
 A_ID = "spiffe://example.org/service/registry-a"
 B_ID = "spiffe://example.org/service/registry-b"
@@ -46,21 +46,16 @@ async def start_mtls(
 ) -> AsyncIterator[StartMtls]:
     """``await start_mtls("A", spiffe_id)``: a registry serving HTTPS with an SVID of
     ``spiffe_id`` issued by ``pki_ca`` (or the ``svid`` given), peers over mTLS."""
-    started: list[Registry] = []
+    async with registries(make_settings, tmp_path, client_ssl=trusting(pki_ca)) as start_named:
 
-    async def start(name: str, spiffe_id: str, svid: IssuedSvid | None = None, **extra) -> Registry:
-        svid = svid or pki_ca.issue_x509_svid(spiffe_id)
-        files = svid_files(tmp_path / f"svid-{name}", svid, pki_ca)
-        overrides = mtls_overrides(files, spiffe_id, **extra)
-        overrides["data_dir"] = str(tmp_path / f"data-{name}")
-        registry = await start_registry(make_settings, name, overrides, client_ssl=trusting(pki_ca))
-        started.append(registry)
-        return registry
+        async def start(
+            name: str, spiffe_id: str, svid: IssuedSvid | None = None, **extra
+        ) -> Registry:
+            svid = svid or pki_ca.issue_x509_svid(spiffe_id)
+            files = svid_files(tmp_path / f"svid-{name}", svid, pki_ca)
+            return await start_named(name, mtls_overrides(files, spiffe_id, **extra))
 
-    yield start
-    for registry in started:
-        await registry.session.close()
-        await registry.runner.cleanup()
+        yield start
 
 
 async def post_query(

@@ -3,6 +3,7 @@ SPIRE helper replaces, and the Workload API of a (fake) SPIRE agent over its uni
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from spiffe_helpers import eventually, files_source, served_certificate, svid_fi
 from agentvault_registry.core.appkeys import PLUGIN_MANAGER, STORAGE
 from agentvault_registry.core.asyncutils import first_result
 from agentvault_registry.plugins.spiffe_identity.service import SvidRefused
-from registry_harness import Registry, start_registry
+from registry_harness import Registry, registries
 
 Start = Callable[..., Awaitable[Registry]]
 
@@ -26,23 +27,13 @@ async def start(
     make_settings, tmp_path: Path, pki_ca: CertificateAuthority
 ) -> AsyncIterator[Start]:
     """``await start(spiffe_options)``: a registry with that ``plugins.spiffe_identity``."""
-    started: list[Registry] = []
+    names = (f"R{number}" for number in itertools.count())
+    async with registries(make_settings, tmp_path, client_ssl=trusting(pki_ca)) as start_named:
 
-    async def begin(options: dict[str, Any]) -> Registry:
-        overrides = {
-            "data_dir": str(tmp_path / f"data-{len(started)}"),
-            "plugins": {"spiffe_identity": options},
-        }
-        registry = await start_registry(
-            make_settings, f"R{len(started)}", overrides, client_ssl=trusting(pki_ca)
-        )
-        started.append(registry)
-        return registry
+        async def begin(options: dict[str, Any]) -> Registry:
+            return await start_named(next(names), {"plugins": {"spiffe_identity": options}})
 
-    yield begin
-    for registry in started:
-        await registry.session.close()
-        await registry.runner.cleanup()
+        yield begin
 
 
 async def identity(registry: Registry) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from fake_workload_api import FakeWorkloadApi
 from pki import REGISTRY_SPIFFE_ID, JwtAuthority
 
 from fake_teg import FakeTeg
-from registry_harness import Registry, start_registry
+from registry_harness import Registry, registries
 
 TOKEN = "/api/v1/teg/token"
 
@@ -35,7 +35,6 @@ async def registry(
     make_settings, tmp_path: Path, fake_workload_api: FakeWorkloadApi, teg: FakeTeg
 ) -> AsyncIterator[Registry]:
     overrides = {
-        "data_dir": str(tmp_path / "data"),
         "plugins": {
             "spiffe_identity": {
                 "source": "workload_api",
@@ -45,10 +44,8 @@ async def registry(
             "teg_bridge": {"token_url": teg.url, "allow_http": True, "allow_private": True},
         },
     }
-    started = await start_registry(make_settings, "Registry", overrides)
-    yield started
-    await started.session.close()
-    await started.runner.cleanup()
+    async with registries(make_settings, tmp_path) as start:
+        yield await start("Registry", overrides)
 
 
 async def agent_with_svid(registry: Registry, jwt_authority: JwtAuthority) -> tuple[str, str]:

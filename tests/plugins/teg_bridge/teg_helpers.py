@@ -3,8 +3,6 @@ plugins that play the other side of the bridge's hooks."""
 
 from __future__ import annotations
 
-import asyncio
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -19,34 +17,18 @@ from agentvault_registry.core.appkeys import PLUGIN_MANAGER
 from agentvault_registry.core.asyncutils import first_result
 from agentvault_registry.core.hookspecs import hookimpl
 from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE
-from agentvault_registry.plugins.mail.appkeys import MAILER
-from support import merged
+from support import ONBOARDING_LIMITS, fast_registry, self_onboarded, sign_up
 
-PASSWORD = "correct horse battery staple 42"
 TOKEN = "/api/v1/teg/token"
 JWKS = "/.well-known/jwks.json"
 #: Limits no test reaches by accident; the rate limit test sets its own.
-LIMITS = (
-    "auth.login",
-    "auth.register",
-    "auth.refresh",
-    "auth.login_failures",
-    "auth.verify_email",
-    "agents.create",
-    "bootstrap.request",
-    "onboard.register_failures",
-    "teg.token",
-)
+LIMITS = (*ONBOARDING_LIMITS, "teg.token")
 WALLET = "0x9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
 PRICING = {"model": "per_call", "base_price": "0.002", "currency": "USD"}
 
 
 def app_overrides(**extra: Any) -> dict[str, Any]:
-    overrides: dict[str, Any] = {
-        "plugins": {"auth": {"bcrypt_cost": 4}},
-        "rate_limits": {name: "100000/minute" for name in LIMITS},
-    }
-    return merged(overrides, extra)
+    return fast_registry(LIMITS, **extra)
 
 
 @dataclass(frozen=True)
@@ -58,47 +40,16 @@ class Agent:
     developer: dict[str, str]
 
 
-async def developer(client, username: str) -> dict[str, str]:
-    """Sign ``username`` up, verify the email through the mailed link, log in: bearer headers."""
-    mails_before = len(client.app[MAILER].outbox)
-    response = await client.post(
-        "/api/v1/auth/register",
-        json={"email": f"{username}@example.org", "username": username, "password": PASSWORD},
-    )
-    assert response.status == 201, await response.text()
-    for _ in range(250):
-        if len(client.app[MAILER].outbox) > mails_before:
-            break
-        await asyncio.sleep(0.02)
-    mail = client.app[MAILER].outbox[-1]
-    token = re.search(r"verify-email#token=([A-Za-z0-9_\-]+)", mail.text).group(1)
-    verified = await client.post("/api/v1/auth/verify-email", json={"token": token})
-    assert verified.status == 200, await verified.text()
-    login = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-    )
-    assert login.status == 200, await login.text()
-    return {"Authorization": f"Bearer {(await login.json())['access_token']}"}
-
-
 async def onboarded_agent(client, name: str = "Ledger Bot", **registration: Any) -> Agent:
     """A developer mints a bootstrap token and an agent registers itself with it: the agent
     with its own key (an Identity of kind ``agent``)."""
-    headers = await developer(client, f"dev{secrets.token_hex(4)}")
-    minted = await client.post("/api/v1/onboard/bootstrap/request-token", json={}, headers=headers)
-    assert minted.status == 201, await minted.text()
+    headers = (await sign_up(client, f"dev{secrets.token_hex(4)}")).headers
     body = {
         "name": name,
         "description": f"{name} pays and gets paid.",
         "apiEndpoints": ["https://ledger.example.com/a2a"],
     } | registration
-    registered = await client.post(
-        "/api/v1/onboard/register",
-        json=body,
-        headers={"Bootstrap-Token": (await minted.json())["bootstrap_token"]},
-    )
-    assert registered.status == 201, await registered.text()
-    credentials = (await registered.json())["credentials"]
+    credentials = (await self_onboarded(client, headers, body))["credentials"]
     return Agent(
         credentials["agent_id"],
         credentials["did"],
@@ -107,11 +58,17 @@ async def onboarded_agent(client, name: str = "Ledger Bot", **registration: Any)
     )
 
 
-async def ask_token(client, agent: Agent, body: Any = None, **kwargs: Any):
-    """POST /teg/token as ``agent``: no body unless one is given."""
+async def ask_token(
+    client, agent: Agent, body: Any = None, *, content_type: str | None = None, **kwargs: Any
+):
+    """POST /teg/token as ``agent``: no body unless one is given (``body`` as JSON, or raw
+    ``data`` sent as ``content_type``)."""
     if body is not None:
         kwargs["json"] = body
-    return await client.post(TOKEN, headers=agent.headers, **kwargs)
+    headers = agent.headers
+    if content_type is not None:
+        headers = {**headers, "Content-Type": content_type}
+    return await client.post(TOKEN, headers=headers, **kwargs)
 
 
 class Clock:

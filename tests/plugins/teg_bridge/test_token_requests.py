@@ -28,11 +28,7 @@ async def test_an_empty_object_or_a_full_scope_asks_for_everything(
 
 async def test_malformed_json_is_a_bad_request(registry_and_agent, fake_teg):
     client, agent = registry_and_agent
-    response = await client.post(
-        TOKEN,
-        data=b'{"scope": ',
-        headers={**agent.headers, "Content-Type": "application/json"},
-    )
+    response = await ask_token(client, agent, data=b'{"scope": ', content_type="application/json")
     assert response.status == 400
     assert (await response.json())["error"] == "malformed_json"
     assert fake_teg.calls == []
@@ -40,10 +36,8 @@ async def test_malformed_json_is_a_bad_request(registry_and_agent, fake_teg):
 
 async def test_a_body_that_is_not_json_is_refused(registry_and_agent, fake_teg):
     client, agent = registry_and_agent
-    response = await client.post(
-        TOKEN,
-        data=b"scope=agent:economics",
-        headers={**agent.headers, "Content-Type": "text/plain"},
+    response = await ask_token(
+        client, agent, data=b"scope=agent:economics", content_type="text/plain"
     )
     assert response.status == 415
     assert fake_teg.calls == []
@@ -52,10 +46,8 @@ async def test_a_body_that_is_not_json_is_refused(registry_and_agent, fake_teg):
 async def test_an_oversized_body_is_refused(registry_and_agent, fake_teg):
     client, agent = registry_and_agent
     huge = b'{"scope": "' + b"a" * (2 * 1024 * 1024) + b'"}'
-    response = await client.post(
-        TOKEN,
-        data=io.BytesIO(huge),
-        headers={**agent.headers, "Content-Type": "application/json"},
+    response = await ask_token(
+        client, agent, data=io.BytesIO(huge), content_type="application/json"
     )
     assert response.status == 413
     assert fake_teg.calls == []
