@@ -228,6 +228,11 @@ class FetchTimedOut(FetchFailed):
     """The URL did not connect, or did not answer completely, within the time allowed."""
 
 
+class FetchTooLarge(FetchFailed):
+    """The server answered, with more than the caller accepts: an answer, but not a usable
+    one (unlike a server that could not be reached)."""
+
+
 class FetchRefused(FetchFailed):
     """The registry will not fetch this URL at all (scheme, credentials, or a non-public
     address: the server-side request forgery guard).

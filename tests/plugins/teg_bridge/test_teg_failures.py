@@ -9,10 +9,11 @@ from email.utils import formatdate
 
 import pytest
 from aiohttp import web
-from fake_teg import oauth_error
 from teg_helpers import ask_token, onboarded_agent
 
+from agentvault_registry.plugins.teg_bridge.bridge import MAX_TOKEN_RESPONSE_BYTES
 from agentvault_registry.plugins.teg_bridge.service import MAX_RETRY_AFTER
+from fake_teg import oauth_error
 from support import free_port
 
 
@@ -165,6 +166,7 @@ async def _redirecting(request):
         _json({"message": "no such thing"}, status=404),
         _json({"access_token": SECRET}, status=302),
         _redirecting,
+        _text("[" + " " * MAX_TOKEN_RESPONSE_BYTES + "]", content_type="application/json"),
     ],
     ids=[
         "html",
@@ -189,6 +191,7 @@ async def _redirecting(request):
         "404",
         "302-without-location",
         "redirect",
+        "too-large",
     ],
 )
 async def test_nonsense_from_the_teg_is_a_bad_gateway(bridged_registry, fake_teg, behaviour):

@@ -20,7 +20,12 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from agentvault_registry.config.settings import OutboundSettings
-from agentvault_registry.core.errors import FetchFailed, FetchRefused, FetchTimedOut
+from agentvault_registry.core.errors import (
+    FetchFailed,
+    FetchRefused,
+    FetchTimedOut,
+    FetchTooLarge,
+)
 from agentvault_registry.core.httpclient.addresses import AddressPolicy
 from agentvault_registry.core.httpclient.resolver import AddressRefused, GlobalOnlyResolver
 from agentvault_registry.core.httpclient.targets import check_target, parse_url, shown_url
@@ -306,5 +311,5 @@ async def _read_capped(response: aiohttp.ClientResponse, max_bytes: int, shown: 
     return bytes(body)
 
 
-def _too_large(shown: str, max_bytes: int) -> FetchFailed:
-    return FetchFailed(url=shown, reason=f"the answer is larger than {max_bytes} bytes")
+def _too_large(shown: str, max_bytes: int) -> FetchTooLarge:
+    return FetchTooLarge(url=shown, reason=f"the answer is larger than {max_bytes} bytes")

@@ -23,6 +23,7 @@ from agentvault_registry.core.errors import (
     FetchFailed,
     FetchRefused,
     FetchTimedOut,
+    FetchTooLarge,
     RegistryError,
     ValidationFailed,
 )
@@ -174,6 +175,11 @@ class TegTokenService:
                 "The TEG token endpoint cannot be used: it redirected, or it is at an address "
                 "this registry does not connect to.",
                 details={"reason": "refused"},
+            ) from exc
+        except FetchTooLarge as exc:
+            raise TegBadResponse(
+                "The TEG token endpoint answered with more than a token response can be.",
+                details={"reason": "too_large"},
             ) from exc
         except FetchFailed as exc:
             raise TegUnavailable(details={"reason": "unreachable"}) from exc
