@@ -66,6 +66,7 @@ class FakeWorkloadApi(workload_pb2_grpc.SpiffeWorkloadAPIServicer):
         self._svids = list(svids)
         self._jwt_authority = jwt_authority
         self._jwt_identities = jwt_identities
+        self._federated: list[CertificateAuthority] = []
         # One condition guards all mutable state; streams wait on it for rotations.
         self._changed = threading.Condition()
         self._stopping = False
@@ -123,6 +124,13 @@ class FakeWorkloadApi(workload_pb2_grpc.SpiffeWorkloadAPIServicer):
             self._svids = list(svids)
             if ca is not None:
                 self._ca = ca
+            self._changed.notify_all()
+
+    def federate(self, *cas: CertificateAuthority) -> None:
+        """Trust these other trust domains too, as SPIRE does once federated with them: their
+        bundles go out beside ours."""
+        with self._changed:
+            self._federated = list(cas)
             self._changed.notify_all()
 
     def entitle(self, jwt_identities: set[str]) -> None:
@@ -232,7 +240,10 @@ class FakeWorkloadApi(workload_pb2_grpc.SpiffeWorkloadAPIServicer):
                     bundle=self._ca.bundle_der,
                 )
                 for svid in self._svids
-            ]
+            ],
+            federated_bundles={
+                _trust_domain_id(ca.trust_domain): ca.bundle_der for ca in self._federated
+            },
         )
 
     def _x509_bundles_response(self) -> Message:

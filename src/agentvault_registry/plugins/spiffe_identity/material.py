@@ -38,13 +38,27 @@ class IdentityMaterial:
     def svid_usable(self, now: dt.datetime) -> bool:
         return self.svid is not None and self.svid.leaf.not_valid_after_utc > now
 
-    def roots_pem(self) -> str:
-        """Every trusted X.509 authority, PEM: what a TLS peer's chain must lead to."""
+    def roots_pem(self, trust_domain: str | None = None) -> str:
+        """The trusted X.509 authorities, PEM: what a TLS peer's chain must lead to. Those of
+        ``trust_domain`` only, when given: a workload's identity is vouched for by its own
+        trust domain's CAs, never by a federated domain's."""
         return "".join(
             authority.public_bytes(serialization.Encoding.PEM).decode("ascii")
             for bundle in self.x509_bundles
+            if trust_domain is None or str(bundle.trust_domain) == trust_domain
             for authority in bundle.x509_authorities
         )
+
+    def authorities_of(self, trust_domain: str) -> list[x509.Certificate]:
+        return [
+            authority
+            for bundle in self.x509_bundles
+            if str(bundle.trust_domain) == trust_domain
+            for authority in bundle.x509_authorities
+        ]
+
+    def trust_domains(self) -> set[str]:
+        return {str(bundle.trust_domain) for bundle in self.x509_bundles}
 
     def svid_pem(self) -> tuple[bytes, bytes]:
         """Our certificate chain (leaf first) and private key (PKCS #8), PEM."""

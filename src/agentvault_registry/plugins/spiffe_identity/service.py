@@ -23,8 +23,10 @@ from agentvault_registry.plugins.spiffe_identity.sources import SourceProblem, S
 from agentvault_registry.plugins.spiffe_identity.tls import (
     NoSvid,
     RotatingServerContext,
+    check_issued_within,
     check_spiffe_id,
     peer_client_context,
+    trust_domain_of,
 )
 from agentvault_registry.storage_backends.agents import AgentRecord
 from agentvault_registry.storage_backends.federation import PeerRecord
@@ -132,6 +134,7 @@ class IdentityService:
             )
         try:
             check_spiffe_id(certificate, peer.spiffe_id)
+            check_issued_within(certificate, self.material, trust_domain_of(peer.spiffe_id))
         except CertificateRefused as exc:
             raise InvalidCredentials(f"The client certificate is not the peer's: {exc}.") from None
 

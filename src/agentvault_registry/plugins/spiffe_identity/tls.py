@@ -16,13 +16,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
 from agentvault_registry.core.httpclient.tls import (
     CertificateRefused,
     ServerIdentityContext,
     server_identity_context,
 )
-from agentvault_registry.plugins.spiffe_identity.material import IdentityMaterial, spiffe_ids_in
+from agentvault_registry.plugins.spiffe_identity.material import (
+    SPIFFE_SCHEME,
+    IdentityMaterial,
+    spiffe_ids_in,
+)
 
 MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
 
@@ -45,12 +50,14 @@ def _svid_files(material: IdentityMaterial) -> Iterator[tuple[Path, Path]]:
         yield chain_path, key_path
 
 
-def _with_svid(context: ssl.SSLContext, material: IdentityMaterial) -> None:
+def _with_svid(
+    context: ssl.SSLContext, material: IdentityMaterial, trust_domain: str | None = None
+) -> None:
     if material.svid is None:
         raise NoSvid("no X.509-SVID has been received yet")
-    roots = material.roots_pem()
+    roots = material.roots_pem(trust_domain)
     if not roots:
-        raise NoSvid("no X.509 trust bundle has been received yet")
+        raise NoSvid(f"no X.509 trust bundle of {trust_domain or 'any trust domain'} yet")
     with _svid_files(material) as (chain_path, key_path):
         context.load_cert_chain(chain_path, key_path)
     context.load_verify_locations(cadata=roots)
@@ -95,11 +102,35 @@ class RotatingServerContext:
 
 
 def peer_client_context(material: IdentityMaterial, expected_id: str) -> ServerIdentityContext:
-    """Presents our SVID to a peer, trusts the bundles, and accepts the connection only when
-    the peer's certificate carries ``expected_id``."""
+    """Presents our SVID to a peer, trusts only the bundle of ``expected_id``'s trust domain,
+    and accepts the connection only when the peer's certificate carries ``expected_id``."""
     context = server_identity_context(lambda der: check_spiffe_id(der, expected_id))
-    _with_svid(context, material)
+    _with_svid(context, material, trust_domain_of(expected_id))
     return context
+
+
+def trust_domain_of(spiffe_id: str) -> str:
+    return spiffe_id.removeprefix(SPIFFE_SCHEME).split("/", 1)[0]
+
+
+def check_issued_within(der: bytes, material: IdentityMaterial, trust_domain: str) -> None:
+    """Raise :class:`CertificateRefused` unless a CA of ``trust_domain`` issued the client
+    certificate. The handshake checked it chains to *some* trusted bundle; with federated
+    trust domains that could be another domain's CA vouching for one of ours.
+
+    Python before 3.13 shows a server only the client's leaf, not its chain: the leaf must
+    then be issued directly by one of the domain's CAs, unless that domain is the only one
+    trusted (the handshake already bound it to that domain's roots)."""
+    if material.trust_domains() == {trust_domain}:
+        return
+    leaf = x509.load_der_x509_certificate(der)
+    for authority in material.authorities_of(trust_domain):
+        try:
+            leaf.verify_directly_issued_by(authority)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return
+    raise CertificateRefused(f"the certificate is not issued by a CA of {trust_domain}")
 
 
 def check_spiffe_id(der: bytes, expected_id: str) -> None:
