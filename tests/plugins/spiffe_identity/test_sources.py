@@ -16,6 +16,7 @@ from spiffe_helpers import eventually, files_source, served_certificate, svid_fi
 
 from agentvault_registry.core.appkeys import PLUGIN_MANAGER, STORAGE
 from agentvault_registry.core.asyncutils import first_result
+from agentvault_registry.core.errors import ServiceUnavailable
 from agentvault_registry.plugins.spiffe_identity.service import SvidRefused
 from registry_harness import Registry, registries
 
@@ -254,22 +255,43 @@ async def test_agents_jwt_svids_come_from_the_workload_api(
     assert claims["sub"] == agent_id
 
 
-async def test_an_agent_identity_the_registry_is_not_entitled_to_is_a_502(
-    start: Start, fake_workload_api: FakeWorkloadApi
-) -> None:
-    registry = await start(workload_api(fake_workload_api.endpoint))
+async def agents_assertion(registry: Registry) -> Any:
     developer = await registry.account("dev")
     agent = await registry.add_agent(developer, "Trader")
     record = await registry.app[STORAGE].records.get_agent(agent["id"])
+    return await first_result(
+        registry.app[PLUGIN_MANAGER].hook.agent_assertion(
+            app=registry.app, agent=record, audience="https://teg.example.org/oauth/token"
+        )
+    )
+
+
+async def test_an_agent_identity_the_registry_is_not_entitled_to_is_a_502(
+    start: Start, fake_workload_api: FakeWorkloadApi, caplog
+) -> None:
+    registry = await start(workload_api(fake_workload_api.endpoint))
 
     with pytest.raises(SvidRefused) as refused:
-        await first_result(
-            registry.app[PLUGIN_MANAGER].hook.agent_assertion(
-                app=registry.app, agent=record, audience="https://teg.example.org/oauth/token"
-            )
-        )
+        await agents_assertion(registry)
+
     assert refused.value.status == 502
-    assert "PERMISSION_DENIED" in refused.value.details["reason"]
+    # SPIRE's words go to the log; the agent reads a fixed text.
+    assert refused.value.details == {}
+    assert "PERMISSION_DENIED" in caplog.text
+
+
+async def test_an_agent_socket_gone_is_a_503_to_retry(
+    start: Start, fake_workload_api: FakeWorkloadApi
+) -> None:
+    registry = await start(workload_api(fake_workload_api.endpoint, fetch_timeout=0.5))
+    fake_workload_api.stop()
+
+    with pytest.raises(ServiceUnavailable) as unavailable:
+        await agents_assertion(registry)
+
+    assert unavailable.value.status == 503
+    assert unavailable.value.headers["Retry-After"]
+    assert fake_workload_api.endpoint not in unavailable.value.message
 
 
 async def test_svid_files_mint_no_agent_assertions(

@@ -17,7 +17,7 @@ Config example::
     spiffe_id = "spiffe://example.org/service/registry-backend"   # the default
     endpoint_socket = "unix:///run/spire/agent.sock"  # else SPIFFE_ENDPOINT_SOCKET
     fetch_timeout = 10.0             # seconds a Workload API call may take
-    audiences = []                   # JWT-SVID audiences meaning us; default: spiffe_id, public_url
+    audiences = ["spiffe://example.org/service/registry-backend"]  # default: spiffe_id, public_url
     agent_path = "/agent"            # agents are spiffe://<trust domain>/agent/<agent id>
     serve_tls = false                # listen with HTTPS, presenting our X.509-SVID
     federation_mtls = false          # peers must present their SVID; we present ours

@@ -59,7 +59,12 @@ class SpiffeOptions(Strict):
     fetch_timeout = fields.Float(load_default=10.0, validate=validate.Range(0.1, 300))
     #: JWT-SVIDs with any of these in ``aud`` are for us; our SPIFFE ID and the public URL
     #: unless set.
-    audiences = fields.List(fields.String(validate=validate.Length(1, 2_048)), load_default=None)
+    audiences = fields.List(
+        fields.String(validate=validate.Length(1, 2_048)),
+        load_default=None,
+        # An empty list would refuse every JWT-SVID: leave it unset for the default.
+        validate=validate.Length(min=1),
+    )
     #: Agents' SPIFFE IDs: ``spiffe://<trust_domain><agent_path>/<agent id>``.
     agent_path = fields.String(load_default="/agent", validate=_spiffe_path)
     #: Serve HTTPS with our X.509-SVID (client certificates asked for, not required).

@@ -19,7 +19,11 @@ from agentvault_registry.plugins.spiffe_identity.material import (
     describe_bundles,
     describe_certificate,
 )
-from agentvault_registry.plugins.spiffe_identity.sources import SourceProblem, SvidSource
+from agentvault_registry.plugins.spiffe_identity.sources import (
+    SourceProblem,
+    SvidDenied,
+    SvidSource,
+)
 from agentvault_registry.plugins.spiffe_identity.tls import (
     NoSvid,
     RotatingServerContext,
@@ -36,7 +40,10 @@ log = logging.getLogger(__name__)
 
 class SvidRefused(BadGateway):
     code = "svid_refused"
-    default_message = "The SPIFFE Workload API issued no JWT-SVID for the agent."
+    default_message = (
+        "The SPIFFE Workload API refused a JWT-SVID for the agent: SPIRE does not entitle "
+        "this registry to the agent's identity."
+    )
 
 
 class IdentityService:
@@ -148,7 +155,14 @@ class IdentityService:
         none (SVID files) or agents' JWT-SVIDs are turned off."""
         if not self.options["agent_jwt_svids"]:
             return None
+        # The source's words (socket paths, SPIRE's messages) go to the log, not to agents.
         try:
             return await self.source.fetch_jwt_svid(self.agent_spiffe_id(agent), audience)
+        except SvidDenied as exc:
+            log.warning("spiffe_identity: %s", exc)
+            raise SvidRefused() from None
         except SourceProblem as exc:
-            raise SvidRefused(details={"reason": str(exc)}) from None
+            log.warning("spiffe_identity: %s", exc)
+            raise ServiceUnavailable(
+                "The SPIFFE Workload API is unavailable; try again shortly."
+            ) from None

@@ -32,6 +32,11 @@ class SourceProblem(Exception):
     """The source cannot offer (new) material; the message says why, without secrets."""
 
 
+class SvidDenied(SourceProblem):
+    """The source refused an SVID this workload is not entitled to: asking again will not
+    help until the SPIRE registration changes."""
+
+
 @dataclass(frozen=True)
 class RegistryIdentity:
     trust_domain: str

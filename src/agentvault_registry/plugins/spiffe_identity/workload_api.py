@@ -18,11 +18,20 @@ from agentvault_registry.plugins.spiffe_identity.library import spiffe
 from agentvault_registry.plugins.spiffe_identity.sources import (
     RegistryIdentity,
     SourceProblem,
+    SvidDenied,
     SvidSource,
     check_svid,
 )
 
 log = logging.getLogger(__name__)
+#: gRPC statuses of a Workload API that answered and said no (anything else may pass).
+PERMANENT_REFUSALS = frozenset({"PERMISSION_DENIED", "INVALID_ARGUMENT"})
+
+
+def _status_of(exc: Exception) -> str | None:
+    """The gRPC status behind a py-spiffe error, which keeps the RpcError as its cause."""
+    code = getattr(exc.__cause__, "code", None)
+    return code().name if callable(code) else None
 
 
 class WorkloadApiSource(SvidSource):
@@ -75,9 +84,10 @@ class WorkloadApiSource(SvidSource):
                 timeout=self.timeout,
             )
         except library.errors.PySpiffeError as exc:
-            raise SourceProblem(
-                f"the Workload API issued no JWT-SVID for {spiffe_id}: {exc}"
-            ) from None
+            reason = f"the Workload API issued no JWT-SVID for {spiffe_id}: {exc}"
+            if _status_of(exc) in PERMANENT_REFUSALS:
+                raise SvidDenied(reason) from None
+            raise SourceProblem(reason) from None
         return str(svid.token)
 
     async def _supervise(self) -> None:
