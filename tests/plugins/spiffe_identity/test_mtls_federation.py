@@ -169,7 +169,9 @@ async def test_a_certificate_from_another_ca_fails_the_handshake(
     assert (await b.request("GET", "/health")).status == 200
 
 
-async def test_a_peer_without_a_spiffe_id_is_not_queried_over_mtls(start_mtls: StartMtls) -> None:
+async def test_a_peer_without_a_spiffe_id_is_not_queried_over_mtls(
+    start_mtls: StartMtls, caplog
+) -> None:
     a = await start_mtls("A", A_ID)
     b = await start_mtls("B", B_ID)
     await peer_with(a, b)
@@ -178,9 +180,13 @@ async def test_a_peer_without_a_spiffe_id_is_not_queried_over_mtls(start_mtls: S
 
     (peer,) = found["federation_status"]["peers"]
     assert peer["status"] == "error"
+    assert peer["error"] == "this registry cannot call the peer as configured"
     assert b.inbound.count() == 0
+    assert "needs the peer's spiffe_id" in caplog.text
+    # Our configuration is at fault, not the peer: its health is untouched.
     status = await a.json("GET", "/api/v1/admin/federation/status", headers=a.admin)
-    assert "spiffe_id" in status["peers"][0]["last_error"]
+    assert status["peers"][0]["status"] == "active"
+    assert status["peers"][0]["last_error"] is None
 
 
 async def test_ordinary_api_clients_need_no_certificate(start_mtls: StartMtls) -> None:

@@ -232,6 +232,14 @@ class PeerQuerier:
         timeout = min(self.settings.peer_timeout, round_.time_left())
         if timeout <= 0:
             raise PeerFailure(TIMEOUT, "no time left before the deadline")
+        try:
+            tls = await self._peer_tls(peer)
+        except FetchFailed as exc:
+            # Our side cannot call it as configured (no SVID of ours yet, say): not the
+            # peer's failure, so its health is left alone.
+            public = "this registry cannot call the peer as configured"
+            log.warning("federation: %s: %s: %s", peer.name, public, exc.reason)
+            raise PeerFailure(ERROR, public, counts=False) from None
         round_.in_flight.add(peer.id)
         try:
             result = await self.client.post_json(
@@ -239,7 +247,7 @@ class PeerQuerier:
                 round_.body,
                 timeout=timeout,
                 headers={"Authorization": f"Bearer {token}", HOP_HEADER: "1"},
-                tls=await self._peer_tls(peer),
+                tls=tls,
             )
         except FetchFailed as exc:
             round_.in_flight.discard(peer.id)

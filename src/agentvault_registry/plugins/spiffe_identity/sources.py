@@ -75,7 +75,12 @@ class SvidSource:
         if current.problem is not None:
             log.info("spiffe_identity: %s source recovered", self.kind)
         for listener in self._listeners:
-            listener(self.material)
+            try:
+                listener(self.material)
+            except Exception:
+                # One listener failing (a TLS context that would not build) must neither
+                # stop the others nor the source that keeps the material current.
+                log.exception("spiffe_identity: a listener failed on new material")
 
     def _report(self, problem: str) -> None:
         """Keep the last good material, and say why nothing newer is available (logged once
@@ -126,7 +131,12 @@ class FileSource(SvidSource):
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            await self._check()
+            try:
+                await self._check()
+            except Exception as exc:
+                # Whatever went wrong this round, the next one looks again.
+                log.exception("spiffe_identity: checking the SVID files failed")
+                self._report(f"checking the SVID files failed: {type(exc).__name__}")
 
     async def _check(self) -> None:
         seen = self._file_states()

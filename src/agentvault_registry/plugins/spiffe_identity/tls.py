@@ -1,7 +1,8 @@
 """TLS with our X.509-SVID: the listening socket, and the connections we make to peers.
 
 ``ssl`` loads certificates and keys from files only. Each context is built from files written
-to a private directory, loaded, and deleted at once: the key lives on in memory only. A new
+to a private directory (in RAM, /dev/shm, where there is one), loaded, and deleted at once;
+the context keeps the key in memory. A new
 generation of material (a rotation) builds new contexts; the server's context picks up the
 newest on each handshake, so rotation needs no restart and open connections keep theirs.
 """
@@ -30,6 +31,9 @@ from agentvault_registry.plugins.spiffe_identity.material import (
 )
 
 MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
+#: A memory file system, so a key written for a moment never reaches a disk (even if the
+#: process dies before deleting it); the system's temporary directory where there is none.
+KEY_DIRECTORY = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 
 class NoSvid(Exception):
@@ -40,7 +44,7 @@ class NoSvid(Exception):
 def _svid_files(material: IdentityMaterial) -> Iterator[tuple[Path, Path]]:
     """Our chain and key as files, for ``load_cert_chain``; gone when the block ends."""
     chain, key = material.svid_pem()
-    with tempfile.TemporaryDirectory(prefix="avreg-svid-") as directory:
+    with tempfile.TemporaryDirectory(prefix="avreg-svid-", dir=KEY_DIRECTORY) as directory:
         # mkdtemp makes the directory 0700: no other user can read the key meanwhile.
         chain_path, key_path = Path(directory, "svid.pem"), Path(directory, "svid.key")
         chain_path.write_bytes(chain)

@@ -69,7 +69,7 @@ class WorkloadApiSource(SvidSource):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
             self._supervisor = None
-        await asyncio.to_thread(self._close_sources)
+        await asyncio.to_thread(_close_all, self._take_sources())
 
     async def fetch_jwt_svid(self, spiffe_id: str, audience: str) -> str | None:
         client = self._client
@@ -93,19 +93,33 @@ class WorkloadApiSource(SvidSource):
     async def _supervise(self) -> None:
         while True:
             await asyncio.sleep(self.check_interval)
-            if self._x509 is not None and not (self._x509.is_closed() or self._jwt.is_closed()):
-                continue
-            if self._x509 is not None:
-                self._report("the Workload API stream ended; reconnecting")
-                await asyncio.to_thread(self._close_sources)
-            await self._connect()
+            try:
+                await self._reconnect_if_closed()
+            except Exception as exc:
+                # Whatever went wrong this round, the next one tries again.
+                log.exception("spiffe_identity: reconnecting to the Workload API failed")
+                self._report(f"reconnecting to the Workload API failed: {type(exc).__name__}")
+
+    async def _reconnect_if_closed(self) -> None:
+        x509, jwt = self._x509, self._jwt
+        if x509 is not None and not (x509.is_closed() or jwt.is_closed()):
+            return
+        if x509 is not None:
+            self._report("the Workload API stream ended; reconnecting")
+            await asyncio.to_thread(_close_all, self._take_sources())
+        await self._connect()
 
     async def _connect(self) -> None:
+        opening = asyncio.get_running_loop().run_in_executor(None, self._open_sources)
         try:
-            self._client, self._x509, self._jwt = await asyncio.to_thread(self._open_sources)
+            # Shielded: a close() meanwhile must not abandon what the thread goes on opening.
+            self._client, self._x509, self._jwt = await asyncio.shield(opening)
         except SourceProblem as exc:
             self._report(str(exc))
             return
+        except asyncio.CancelledError:
+            opening.add_done_callback(_close_when_opened)
+            raise
         self._x509.subscribe_for_updates(self._changed_in_thread)
         self._jwt.subscribe_for_updates(self._changed_in_thread)
         self._refresh()
@@ -145,15 +159,16 @@ class WorkloadApiSource(SvidSource):
             self._loop.call_soon_threadsafe(self._refresh)
 
     def _refresh(self) -> None:
-        if self._x509 is None:
+        x509, jwt = self._x509, self._jwt
+        if x509 is None or jwt is None:
             return
         library = spiffe()
         try:
             # One snapshot: the SVID the picker chose, with the bundles that came with it.
-            context = self._x509.get_x509_context()
+            context = x509.get_x509_context()
             svid = context.default_svid
             bundles = tuple(context.x509_bundle_set.bundles)
-            jwt_bundle = self._jwt.get_bundle_for_trust_domain(
+            jwt_bundle = jwt.get_bundle_for_trust_domain(
                 library.TrustDomain(self.identity.trust_domain)
             )
             check_svid(svid, self.identity)
@@ -162,8 +177,20 @@ class WorkloadApiSource(SvidSource):
             return
         self._replace(svid=svid, x509_bundles=bundles, jwt_bundle=jwt_bundle)
 
-    def _close_sources(self) -> None:
-        for resource in (self._x509, self._jwt, self._client):
-            if resource is not None:
-                resource.close()
+    def _take_sources(self) -> tuple[Any, ...]:
+        """Forget the open sources (on the loop, where _refresh reads them), to be closed."""
+        taken = (self._x509, self._jwt, self._client)
         self._client = self._x509 = self._jwt = None
+        return taken
+
+
+def _close_all(resources: tuple[Any, ...]) -> None:
+    for resource in resources:
+        if resource is not None:
+            resource.close()
+
+
+def _close_when_opened(opening: asyncio.Future[tuple[Any, Any, Any]]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        client, x509, jwt = opening.result()
+        _close_all((x509, jwt, client))
