@@ -77,20 +77,22 @@ def development_secret(settings: Settings, filename: str, setting: str) -> str:
     read back on every later start, so restarts keep what it protects readable."""
     path = settings.data_dir / filename
     if not path.exists():
-        _create_secret_file(path)
+        create_private_file(path, secrets.token_urlsafe(48).encode("ascii"))
         log.warning(
             "development mode: generated a secret in %s; production needs %s", path, setting
         )
     return path.read_text(encoding="ascii").strip()
 
 
-def _create_secret_file(path: Path) -> None:
-    """Write a new secret readable by the owner only; a concurrent writer's file wins intact."""
+def create_private_file(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path``, readable by the owner only, unless the file exists. Two
+    processes starting at once may both try: the first link wins, intact, and both then read
+    the winner's."""
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
     descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_urlsafe(48))
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
     try:
         os.link(staging, path)
     except FileExistsError:

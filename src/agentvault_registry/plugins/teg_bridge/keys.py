@@ -11,8 +11,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 from agentvault_registry.core.errors import ConfigError
+from agentvault_registry.core.lifecycle import create_private_file
 
 log = logging.getLogger(__name__)
 
@@ -124,31 +123,15 @@ def development_key_pem(path: Path, setting: str) -> str:
     """An Ed25519 key generated once into ``path`` (owner-only) and read back on every later
     start, so verifiers that cached the JWK Set keep working across restarts."""
     if not path.exists():
-        _create_key_file(path)
+        pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        create_private_file(path, pem)
         log.warning(
             "development mode: generated a TEG assertion signing key in %s; production needs %s",
             path,
             setting,
         )
     return path.read_text(encoding="ascii")
-
-
-def _create_key_file(path: Path) -> None:
-    """Write a new key readable by the owner only. Two processes starting at once may both
-    generate one: the first link wins, and both then read the winner's."""
-    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
-    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
-    try:
-        os.link(staging, path)
-    except FileExistsError:
-        pass
-    finally:
-        staging.unlink()
