@@ -18,9 +18,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from agentvault_registry.core import jws
 from agentvault_registry.core.app import create_app, server_ssl_context
 from agentvault_registry.core.hookspecs import hookimpl
+from agentvault_registry.core.signing_keys import SigningKey, generated_key_pem, signing_key
 from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
+from agentvault_registry.plugins.federation.origin import ORIGIN_SIGNATURE
 from support import free_port
 
 PASSWORD = "correct horse battery staple 42"
@@ -269,8 +272,12 @@ async def start_fake_peer(behaviour: Behaviour, changes: Behaviour | None = None
         peer.hits.append({"headers": dict(request.headers), "body": await request.json()})
         return await behaviour(request)
 
+    async def jwks(request: web.Request) -> web.Response:
+        return web.json_response({"keys": [FAKE_PEER_KEY.public_jwk]})
+
     app = web.Application()
     app.router.add_post(QUERY, query)
+    app.router.add_get("/.well-known/jwks.json", jwks)
     if changes is not None:
         app.router.add_get(CHANGES, changes)
     runner = web.AppRunner(app, shutdown_timeout=0.1)
@@ -281,9 +288,26 @@ async def start_fake_peer(behaviour: Behaviour, changes: Behaviour | None = None
     return peer
 
 
-def answering(*agents: dict[str, Any], name: str = "Fake") -> Behaviour:
+#: The key a fake peer signs its agents with, as a registry does; its JWK Set serves it.
+FAKE_PEER_KEY = signing_key(generated_key_pem(), "fake peer key")
+
+
+def origin_signed(agent: dict[str, Any], key: SigningKey = FAKE_PEER_KEY) -> dict[str, Any]:
+    """``agent`` with the origin signature a registry adds to the agents it answers with."""
+    payload = jws.canonical_payload(agent, ORIGIN_SIGNATURE)
+    return {**agent, ORIGIN_SIGNATURE: jws.sign(payload, key, {})}
+
+
+def answering(*agents: dict[str, Any], name: str = "Fake", signed: bool = True) -> Behaviour:
+    """Answer with ``agents``, each signed with :data:`FAKE_PEER_KEY` unless ``signed`` is
+    False (or the test signed it itself)."""
+    sent = [
+        origin_signed(agent) if signed and ORIGIN_SIGNATURE not in agent else agent
+        for agent in agents
+    ]
+
     async def answer(request: web.Request) -> web.Response:
-        return web.json_response({"agents": list(agents), "registry": {"name": name, "url": "x"}})
+        return web.json_response({"agents": sent, "registry": {"name": name, "url": "x"}})
 
     return answer
 

@@ -254,3 +254,36 @@ def agent_teg_token(app: web.Application, agent: Any, scope: str | None) -> Any:
     :class:`~agentvault_registry.core.errors.ValidationFailed` for a scope not configured.
     Other plugins call it as ``await first_result(pm.hook.agent_teg_token(...))``.
     """
+
+
+@hookspec
+def check_card_signatures(
+    app: web.Application, document: Any, card: Any, signatures_member: str
+) -> Any:
+    """Return what checking the signatures of an Agent Card found, or None when this plugin
+    does not check card signatures.
+
+    ``document`` is the card as its developer sent or published it, ``card`` the same card
+    normalized to A2A 1.0 (its interfaces and provider, for the domain check), and
+    ``signatures_member`` the name of the member holding the signatures (``signatures``).
+    The answer (or an awaitable of it) is a mapping with ``status`` (``none``, ``valid``,
+    ``invalid`` or ``unverifiable``) and, as known, ``kid``, ``domain`` (who vouched) and
+    ``reason``; the agent keeps it as its ``signature``. Raises
+    :class:`~agentvault_registry.core.errors.ValidationFailed` when policy refuses such a
+    card. The first answer wins; without one, a signed card is ``unverifiable``.
+    """
+
+
+@hookspec
+def sign_document(
+    app: web.Application, document: Any, signatures_member: str, base_url: str
+) -> Any:
+    """Return the registry's detached signature of ``document`` (a JSON object), or None when
+    this plugin does not sign. ``base_url`` is the registry's public URL as the client
+    reached it (the signature's ``jku`` names the JWK Set there).
+
+    The answer (or an awaitable of it) is a JWS object ``{"protected", "signature"}`` over
+    the RFC 8785 canonical form of ``document`` without ``signatures_member``, made with a key
+    published at ``/.well-known/jwks.json``. It is how a client, or a peer registry, checks
+    that a served card or answer came unaltered from this registry. The first answer wins.
+    """

@@ -26,6 +26,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("federation", "agentvault_registry.plugins.federation"),
     ("teg_bridge", "agentvault_registry.plugins.teg_bridge"),
     ("spiffe_identity", "agentvault_registry.plugins.spiffe_identity"),
+    ("card_trust", "agentvault_registry.plugins.card_trust"),
 )
 
 

@@ -44,6 +44,7 @@ AGENT_UPDATABLE_FIELDS = frozenset(
         "card_hash",
         "card_blob_key",
         "card_summary",
+        "signature",
     }
 )
 
@@ -88,8 +89,27 @@ class AgentRecord:
     card_blob_key: str | None = None
     #: Fields extracted from the card for search (skill ids and tags, modes, bindings ...).
     card_summary: Mapping[str, Any] = field(default_factory=dict)
+    #: What checking the card's own signatures found (see :func:`signature_status`): status,
+    #: and for a valid one the key id and the domain that vouched. Empty: never checked.
+    signature: Mapping[str, Any] = field(default_factory=dict)
+    #: What probing the agent's origin found (see :func:`health_status`). Written by the
+    #: prober without an event or a new version: it describes the agent, the developer did
+    #: not change it. Empty: never probed.
+    health: Mapping[str, Any] = field(default_factory=dict)
     #: Bumped by every update; the ETag and the If-Match precondition are built on it.
     version: int = 1
+
+
+SIGNATURE_STATUSES = ("none", "valid", "invalid", "unverifiable")
+HEALTH_STATUSES = ("healthy", "degraded", "unreachable", "unknown")
+
+
+def signature_status(agent: AgentRecord) -> str:
+    return agent.signature.get("status", "none")
+
+
+def health_status(agent: AgentRecord) -> str:
+    return agent.health.get("status", "unknown")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentvault_registry.storage_backends.agents import DELETED, AgentRecord
+from agentvault_registry.storage_backends.agents import (
+    DELETED,
+    AgentRecord,
+    health_status,
+    signature_status,
+)
 
 #: What a term's kind may be; the value after the first ``:`` is free text.
 TERM_KINDS = (
@@ -43,6 +48,8 @@ TERM_KINDS = (
     "output_mode",
     "security_scheme",
     "extension",
+    "signature",
+    "health",
 )
 SORTS = ("relevance", "created_at", "updated_at", "name")
 #: Words too common to mean anything: queries drop them (PostgreSQL drops its own list too).
@@ -59,7 +66,7 @@ MAX_WORDS = 16
 #: Bumped whenever what :func:`agent_terms` or :func:`agent_text` derive changes: backends
 #: rebuild an index built by an older version when they migrate (registry meta
 #: ``discovery_index_version``).
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -130,6 +137,8 @@ def agent_terms(agent: AgentRecord) -> frozenset[str]:
         ("pricing", bool(pricing)),
         ("streaming", bool(summary.get("streaming", False))),
         ("push_notifications", bool(summary.get("push_notifications", False))),
+        ("signature", signature_status(agent)),
+        ("health", health_status(agent)),
     ]
     if isinstance(pricing.get("currency"), str):
         values.append(("currency", pricing["currency"].upper()))

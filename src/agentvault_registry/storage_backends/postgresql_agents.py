@@ -36,7 +36,7 @@ _EVENT_COLUMNS = "event_type, agent_id, actor_id, occurred_at, snapshot, seq"
 #: The columns an appended event is given; the rest (seq) are the database's.
 EVENT_INSERT_COLUMNS = ("event_type", "agent_id", "actor_id", "occurred_at", "snapshot")
 _SEQUENCE_FIELDS = frozenset({"api_endpoints", "capabilities", "tags"})
-_JSON_FIELDS = frozenset({"pricing", "metadata", "card_summary"})
+_JSON_FIELDS = frozenset({"pricing", "metadata", "card_summary", "signature", "health"})
 #: The unique constraints of ``agents`` (see migration 0003) and the field each protects.
 _AGENT_UNIQUE_FIELDS = {
     "agents_human_readable_id_unique": "human_readable_id",

@@ -34,7 +34,7 @@ _AGENT_FIELDS = tuple(item.name for item in dataclasses.fields(AgentRecord))
 _AGENT_COLUMNS = ", ".join(_AGENT_FIELDS)
 _EVENT_COLUMNS = "event_type, agent_id, actor_id, occurred_at, snapshot, seq"
 _SEQUENCE_FIELDS = frozenset({"api_endpoints", "capabilities", "tags"})
-_JSON_FIELDS = frozenset({"pricing", "metadata", "card_summary"})
+_JSON_FIELDS = frozenset({"pricing", "metadata", "card_summary", "signature", "health"})
 _TIMESTAMP_FIELDS = frozenset({"created_at", "updated_at", "verified_at"})
 #: SQLite names the columns, not the constraint, of a failed UNIQUE constraint.
 _AGENT_UNIQUE_FIELDS = {

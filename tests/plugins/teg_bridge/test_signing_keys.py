@@ -23,7 +23,7 @@ from agentvault_registry.core.app import create_app
 from agentvault_registry.core.appkeys import SETTINGS
 from agentvault_registry.core.errors import ConfigError
 from agentvault_registry.plugins.teg_bridge import factory
-from agentvault_registry.plugins.teg_bridge.keys import jwk_thumbprint, signing_key
+from agentvault_registry.core.signing_keys import jwk_thumbprint, signing_key
 
 
 async def published(client) -> dict[str, dict]:

@@ -28,6 +28,17 @@ CARD_CONTENT_TYPE = "application/json"
 WELL_KNOWN_CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
 
 
+#: The card member holding its signatures (A2A §8.4).
+SIGNATURES = "signatures"
+
+
+def unchecked_signature(document: Any) -> dict[str, Any]:
+    """The verdict on a card's signatures when no plugin checks them."""
+    if isinstance(document, Mapping) and document.get(SIGNATURES):
+        return {"status": "unverifiable", "reason": "no plugin of this registry checks signatures"}
+    return {"status": "none"}
+
+
 def canonical_json(document: Any) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 

@@ -16,7 +16,15 @@ from marshmallow import (
     validates_schema,
 )
 
-from agentvault_registry.storage_backends.agents import ACTIVE, DEPRECATED, INACTIVE, AgentEvent
+from agentvault_registry.storage_backends.agents import (
+    ACTIVE,
+    DEPRECATED,
+    INACTIVE,
+    AgentEvent,
+    AgentRecord,
+    health_status,
+    signature_status,
+)
 
 #: Statuses a client may set; ``deleted`` is reached only through DELETE.
 CLIENT_STATUSES = (ACTIVE, INACTIVE, DEPRECATED)
@@ -181,9 +189,32 @@ class AgentListQuerySchema(Strict):
     fields_ = fields.String(data_key="fields", validate=validate.Length(max=500))
 
 
+class CardQuerySchema(Strict):
+    version = fields.String(
+        load_default="1.0",
+        validate=validate.OneOf(["1.0", "0.3"]),
+        metadata={"description": "The A2A version to serve the card in."},
+    )
+
+
 class ChangesQuerySchema(Strict):
     since = fields.String(load_default="0", validate=validate.Regexp(r"^\d{1,18}$"))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+def signature_json(agent: AgentRecord) -> dict[str, Any]:
+    return dict(agent.signature) if agent.signature else {"status": signature_status(agent)}
+
+
+def health_json(agent: AgentRecord) -> dict[str, Any]:
+    """The agent's health; before its first probe every figure is unknown (null)."""
+    return {
+        "status": health_status(agent),
+        "last_checked_at": None,
+        "uptime_7d": None,
+        "latency_ms": None,
+        "card_drift": None,
+    } | dict(agent.health)
 
 
 class AgentSchema(Schema):
@@ -206,6 +237,20 @@ class AgentSchema(Schema):
     verified = fields.Boolean()
     verifiedAt = fields.DateTime(attribute="verified_at", allow_none=True)
     cardSource = fields.Method("_card_source")
+    signature = fields.Function(
+        signature_json,
+        metadata={
+            "description": "What checking the card's signatures found: status (none, valid,"
+            " invalid, unverifiable), and kid, domain, reason, checked_at as known."
+        },
+    )
+    health = fields.Function(
+        health_json,
+        metadata={
+            "description": "What probing the agent's origin found: status (healthy, degraded,"
+            " unreachable, unknown), last_checked_at, uptime_7d, latency_ms, card_drift."
+        },
+    )
     createdAt = fields.DateTime(attribute="created_at")
     updatedAt = fields.DateTime(attribute="updated_at")
     cardWarnings = fields.List(
@@ -266,6 +311,8 @@ def agent_json(agent: Any, warnings: list[str] | None = None) -> dict[str, Any]:
         "verified": agent.verified,
         "verifiedAt": stamp(agent.verified_at),
         "cardSource": "stored" if agent.card_blob_key is not None else "derived",
+        "signature": signature_json(agent),
+        "health": health_json(agent),
         "createdAt": stamp(agent.created_at),
         "updatedAt": stamp(agent.updated_at),
     } | ({"cardWarnings": warnings} if warnings else {})

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +93,11 @@ def checked_defaults(stored: StoredCard, given: Mapping[str, Any]) -> dict[str, 
     return defaults
 
 
+#: Checks a card's signatures: (the document as sent, the card normalized) -> the verdict
+#: the agent keeps as its ``signature`` (hook ``check_card_signatures``).
+SignatureCheck = Callable[[Any, Mapping[str, Any]], Awaitable[Mapping[str, Any]]]
+
+
 @dataclass(frozen=True)
 class Written:
     agent: AgentRecord
@@ -106,10 +111,12 @@ class AgentService:
         records: RecordsBackend,
         cards: CardStore,
         announce: Callable[[str, AgentRecord, Identity | None], None],
+        check_signatures: SignatureCheck,
     ) -> None:
         self.records = records
         self.cards = cards
         self.announce = announce
+        self.check_signatures = check_signatures
 
     # ------------------------------------------------------------------ reads
 
@@ -151,9 +158,12 @@ class AgentService:
         fields = dict(fields)
         agent_id = str(uuid.uuid4())
         card_document = await self._card_document(fields)
+        signature: Mapping[str, Any] = {}
         async with self.discarding_card_on_failure(agent_id):
             stored = await self.cards.store(agent_id, card_document) if card_document else None
             defaults = checked_defaults(stored, fields) if stored else {}
+            if stored is not None:
+                signature = await self.check_signatures(card_document, stored.card)
         now = utcnow()
         name = fields.pop("name", None) or defaults["name"]
         agent = AgentRecord(
@@ -178,6 +188,7 @@ class AgentService:
             pricing=fields.pop("pricing", None),
             teg_wallet_address=fields.pop("teg_wallet_address", None),
             metadata=fields.pop("metadata", {}),
+            signature=signature,
             **(stored.record_fields() if stored else {}),
         )
         if stored is None:
@@ -211,6 +222,7 @@ class AgentService:
             stored = await self.cards.store(agent.id, card_document)
             changes.update(checked_defaults(stored, fields))
             changes.update(stored.record_fields())
+            changes["signature"] = await self.check_signatures(card_document, stored.card)
             warnings = stored.warnings
         changes.update(
             (key, tuple(value) if isinstance(value, list) else value)

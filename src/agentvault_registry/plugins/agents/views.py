@@ -7,6 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from agentvault_registry.a2a.downgrade import downgrade_to_v03
+from agentvault_registry.core.appkeys import PLUGIN_MANAGER
+from agentvault_registry.core.asyncutils import first_result
 from agentvault_registry.core.errors import PreconditionFailed
 from agentvault_registry.core.identity import (
     Requirement,
@@ -17,9 +20,10 @@ from agentvault_registry.core.identity import (
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.pagination import decode_cursor, pagination
 from agentvault_registry.core.ratelimit import rate_limit
-from agentvault_registry.core.requests import read_json, read_query
+from agentvault_registry.core.requests import public_base_url, read_json, read_query
 from agentvault_registry.plugins.agents import schemas
 from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE, OWNERSHIP
+from agentvault_registry.plugins.agents.cards import SIGNATURES
 from agentvault_registry.plugins.auth.scopes import AGENTS_READ, AGENTS_SELF, AGENTS_WRITE
 from agentvault_registry.storage_backends.agents import AgentFilter, AgentRecord
 
@@ -33,6 +37,8 @@ CREATE = schemas.AgentCreateSchema()
 REPLACE = schemas.AgentReplaceSchema()
 PATCH = schemas.AgentPatchSchema()
 LIST_QUERY = schemas.AgentListQuerySchema()
+CARD_QUERY = schemas.CardQuerySchema()
+CURRENT_VERSION = "1.0"
 #: A version in an ETag: ASCII digits only, and small enough for every backend's integer.
 VERSION = re.compile(r"[0-9]{1,9}")
 
@@ -207,17 +213,38 @@ async def verify_agent(request: web.Request) -> web.Response:
     return web.json_response(outcome, status=200)
 
 
-@api_doc("The agent's A2A card (stored, or derived from the record)", tags=TAGS, errors=[404])
+@api_doc(
+    "The agent's A2A card (stored, or derived from the record)",
+    tags=TAGS,
+    query=schemas.CardQuerySchema,
+    errors=[404],
+    description=(
+        "A2A 1.0 by default; `version=0.3` serves it down-converted for older clients. The "
+        "registry adds its own signature (keys at `/.well-known/jwks.json`) when a plugin signs."
+    ),
+)
 async def agent_card(request: web.Request) -> web.Response:
+    query = read_query(request, CARD_QUERY)
     service = request.app[AGENT_SERVICE]
     agent = await service.get(request.match_info["agent_id"])
     card = await service.card(agent)
-    etag = f'"{card.etag}"'
+    version = query["version"]
+    etag = f'"{card.etag}"' if version == CURRENT_VERSION else f'"{card.etag}-v{version}"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers=headers)
-    response = web.json_response(card.card, headers=headers)
-    return response
+    served = dict(card.card) if version == CURRENT_VERSION else downgrade_to_v03(card.card)
+    signature = await first_result(
+        request.app[PLUGIN_MANAGER].hook.sign_document(
+            app=request.app,
+            document=served,
+            signatures_member=SIGNATURES,
+            base_url=public_base_url(request),
+        )
+    )
+    if signature is not None:
+        served[SIGNATURES] = [*served.get(SIGNATURES, ()), signature]
+    return web.json_response(served, headers=headers)
 
 
 @api_doc(

@@ -39,6 +39,9 @@ class PeerStatus:
     error: str | None = None
     #: Answered from the cache of an earlier answer of the peer's, without asking it.
     cached: bool = False
+    #: Agents of its answer left out because they lack the peer's valid signature (why is
+    #: logged: the reasons quote what the peer sent).
+    dropped: int = 0
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"name": self.name, "status": self.status}
@@ -46,6 +49,9 @@ class PeerStatus:
         body["cached"] = self.cached
         if self.error is not None:
             body["error"] = self.error
+        if self.dropped:
+            body["dropped"] = self.dropped
+            body["dropped_reason"] = "no valid signature of the peer's"
         return body
 
 

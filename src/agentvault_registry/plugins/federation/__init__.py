@@ -5,7 +5,8 @@ An admin adds a peer with the token the peer's admin issued us, and gets back, o
 inbound token to hand to the peer's admin. Peers call ``POST /api/v1/internal/federation/query``
 with that token and get our own agents only (a federated query is never passed on, so any
 topology, loops included, costs one hop). Outbound, every active peer is asked in parallel
-within a deadline; answers are checked, cached, and a failing peer is skipped for a while.
+within a deadline; answers are checked (each agent must carry the peer's signature, see
+:mod:`.origin`), cached, and a failing peer is skipped for a while.
 
 Config example::
 
@@ -20,6 +21,8 @@ Config example::
     cache_ttl = 300              # seconds a peer's answer to one query is reused; 0: off
     failure_threshold = 3        # consecutive failures that make a peer "unhealthy" ...
     backoff = 60                 # ... and skipped for this many seconds, then tried again
+    require_peer_signatures = true  # drop peers' agents without the peer's valid signature
+    peer_keys_ttl = 300          # seconds a peer's JWK Set is used before it is fetched again
 
     [rate_limits]
     "federation.query" = "30/minute"     # per peer
@@ -125,6 +128,7 @@ async def _open_peer_client(
         peer_tls=lambda peer: first_result(
             app[PLUGIN_MANAGER].hook.peer_connection_tls(app=app, peer=peer)
         ),
+        origins=factory.origin_signatures(settings, client, app[STORAGE].cache),
     )
 
 

@@ -8,12 +8,16 @@ from typing import Any
 
 from agentvault_registry.config.settings import OutboundSettings, Settings
 from agentvault_registry.core.errors import ConfigError
+from agentvault_registry.core.httpclient import SafeHttpClient
 from agentvault_registry.core.httpclient.addresses import AddressPolicy
+from agentvault_registry.core.jwks import JwksFetcher
 from agentvault_registry.core.lifecycle import development_secret
 from agentvault_registry.plugins.federation.fanout import FanoutSettings
 from agentvault_registry.plugins.federation.health import HealthPolicy
+from agentvault_registry.plugins.federation.origin import OriginSignatures
 from agentvault_registry.plugins.federation.service import PeerUrlPolicy
 from agentvault_registry.plugins.federation.tokens import TokenCipher
+from agentvault_registry.storage_backends.base import CacheBackend
 
 NAME = "federation"
 DEV_KEY_FILE = "federation-token-key"
@@ -73,6 +77,23 @@ def url_policy(settings: Settings) -> PeerUrlPolicy:
 def health_policy(settings: Settings) -> HealthPolicy:
     config = options(settings)
     return HealthPolicy(failure_threshold=config["failure_threshold"], backoff=config["backoff"])
+
+
+def origin_signatures(
+    settings: Settings, client: SafeHttpClient, cache: CacheBackend
+) -> OriginSignatures:
+    """The check of peers' signatures; their keys are fetched like their answers (peers at
+    http:// URLs are refused before that, unless allow_http)."""
+    config = options(settings)
+    keys = JwksFetcher(
+        client,
+        cache,
+        ttl=config["peer_keys_ttl"],
+        timeout=config["peer_timeout"],
+        allow_http=True,
+        cache_prefix="federation",
+    )
+    return OriginSignatures(keys, required=config["require_peer_signatures"])
 
 
 def fanout_settings(settings: Settings) -> FanoutSettings:

@@ -40,6 +40,7 @@ from agentvault_registry.plugins.federation.health import (
     HealthPolicy,
     circuit_state,
 )
+from agentvault_registry.plugins.federation.origin import OriginSignatures
 from agentvault_registry.plugins.federation.schemas import FederationAnswerSchema
 from agentvault_registry.plugins.federation.tokens import TokenCipher
 from agentvault_registry.plugins.federation.urls import QUERY_PATH
@@ -139,6 +140,7 @@ class PeerQuerier:
         spawn: Spawn,
         clock: Callable[[], dt.datetime],
         peer_tls: PeerTls,
+        origins: OriginSignatures,
     ) -> None:
         self.records = records
         self.cache = cache
@@ -149,6 +151,7 @@ class PeerQuerier:
         self._spawn = spawn
         self._clock = clock
         self._peer_tls = peer_tls
+        self._origins = origins
 
     async def discover(self, query: RemoteQuery) -> RemoteResults:
         """Every asked peer's agents (in peer order: the oldest peering first, which decides
@@ -194,7 +197,9 @@ class PeerQuerier:
         key = self._cache_key(peer, round_.body)
         cached = await self._cached(key)
         if cached is not None:
-            return PeerOutcome(cached, PeerStatus(peer.name, OK, 0.0, cached=True))
+            agents, dropped = cached
+            status = PeerStatus(peer.name, OK, 0.0, cached=True, dropped=dropped)
+            return PeerOutcome(agents, status)
         circuit = circuit_state(peer, self.health, self._clock())
         if circuit.state == OPEN:
             assert circuit.retry_at is not None
@@ -205,7 +210,7 @@ class PeerQuerier:
             return PeerOutcome((), PeerStatus(peer.name, SKIPPED, None, reason))
         started = time.perf_counter()
         try:
-            agents = await self._query(peer, round_)
+            agents, dropped = await self._query(peer, round_)
         except PeerFailure as failure:
             latency = (time.perf_counter() - started) * 1000
             if failure.counts:
@@ -214,10 +219,11 @@ class PeerQuerier:
             return PeerOutcome((), status)
         latency = (time.perf_counter() - started) * 1000
         self._succeeded(peer, latency)
-        self._spawn(self._keep(key, agents))
-        return PeerOutcome(agents, PeerStatus(peer.name, OK, latency))
+        self._spawn(self._keep(key, agents, dropped))
+        return PeerOutcome(agents, PeerStatus(peer.name, OK, latency, dropped=dropped))
 
-    async def _query(self, peer: PeerRecord, round_: _Round) -> list[dict[str, Any]]:
+    async def _query(self, peer: PeerRecord, round_: _Round) -> tuple[list[dict[str, Any]], int]:
+        """The peer's agents that carry its valid signature, and how many did not."""
         if peer.registry_url.startswith("http:") and not self.settings.allow_http:
             raise PeerFailure(ERROR, "http peers are not allowed by this registry's settings")
         try:
@@ -258,7 +264,15 @@ class PeerQuerier:
         except ValidationError as exc:
             public = "the answer is not a federation answer"
             raise PeerFailure(ERROR, public, f"{public}: {_first(exc)}") from None
-        return [labelled(agent, peer) for agent in answer["agents"]]
+        # The signature covers the agent as the peer sent it, before our schema trims it.
+        kept: list[dict[str, Any]] = []
+        for sent, agent in zip(result.json["agents"], answer["agents"], strict=True):
+            problem = await self._origins.problem(peer, sent, tls)
+            if problem:
+                log.warning("federation: dropped an agent of %s: %s", peer.name, problem)
+            else:
+                kept.append(labelled(agent, peer))
+        return kept, len(answer["agents"]) - len(kept)
 
     # ------------------------------------------------------------------ health
 
@@ -302,10 +316,12 @@ class PeerQuerier:
 
     def _cache_key(self, peer: PeerRecord, body: Mapping[str, Any]) -> str:
         # The peer's updated_at is part of the key: changing a peer's settings starts afresh.
+        # v2: answers kept with their dropped count (older processes kept bare lists).
         digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-        return f"federation:answer:{peer.id}:{peer.updated_at.timestamp()}:{digest}"
+        return f"federation:answer:v2:{peer.id}:{peer.updated_at.timestamp()}:{digest}"
 
-    async def _cached(self, key: str) -> list[dict[str, Any]] | None:
+    async def _cached(self, key: str) -> tuple[list[dict[str, Any]], int] | None:
+        """A peer's kept answer: its agents, and how many of its agents were dropped."""
         if self.settings.cache_ttl <= 0:
             return None
         try:
@@ -313,12 +329,15 @@ class PeerQuerier:
                 value = await self.cache.get(key)
         except (BackendError, TimeoutError):
             return None
-        return None if value is None else json.loads(value)
+        if value is None:
+            return None
+        kept = json.loads(value)
+        return kept["agents"], kept["dropped"]
 
-    async def _keep(self, key: str, agents: list[dict[str, Any]]) -> None:
+    async def _keep(self, key: str, agents: list[dict[str, Any]], dropped: int) -> None:
         if self.settings.cache_ttl <= 0:
             return
-        value = json.dumps(agents).encode()
+        value = json.dumps({"agents": agents, "dropped": dropped}).encode()
         if len(value) > MAX_CACHED_BYTES:
             return  # a rare huge answer is asked again rather than crowding the cache
         try:

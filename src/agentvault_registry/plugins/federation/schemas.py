@@ -61,6 +61,10 @@ class FederationOptions(Strict):
     failure_threshold = fields.Integer(load_default=3, validate=validate.Range(1, 1_000))
     #: ... for this many seconds, then tried again with one query.
     backoff = fields.Float(load_default=60.0, validate=validate.Range(min=0.1))
+    #: Drop a peer's agents that lack its valid signature (a peer that signs nothing too).
+    require_peer_signatures = fields.Boolean(load_default=True)
+    #: Seconds a peer's JWK Set is used before it is fetched again.
+    peer_keys_ttl = fields.Integer(load_default=300, validate=validate.Range(0, 86_400))
 
     @validates_schema
     def _deadline_covers_a_peer(self, data: dict[str, Any], **_: Any) -> None:

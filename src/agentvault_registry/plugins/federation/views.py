@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from agentvault_registry.core.appkeys import SETTINGS
+from agentvault_registry.core.appkeys import PLUGIN_MANAGER, SETTINGS
+from agentvault_registry.core.asyncutils import first_result
 from agentvault_registry.core.errors import NotFound
 from agentvault_registry.core.identity import requires
 from agentvault_registry.core.openapi import api_doc
@@ -16,6 +19,7 @@ from agentvault_registry.plugins.auth.scopes import ADMIN
 from agentvault_registry.plugins.discovery.appkeys import DISCOVERY_SERVICE
 from agentvault_registry.plugins.federation import schemas
 from agentvault_registry.plugins.federation.appkeys import PEER_SERVICE
+from agentvault_registry.plugins.federation.origin import ORIGIN_SIGNATURE
 from agentvault_registry.plugins.federation.service import PEER_NOT_FOUND, IssuedPeer
 from agentvault_registry.plugins.federation.tokens import PEER
 
@@ -159,7 +163,7 @@ async def federation_query(request: web.Request) -> web.Response:
     answer = await request.app[DISCOVERY_SERVICE].local_document(search, base_url)
     return web.json_response(
         {
-            "agents": answer["agents"],
+            "agents": [await _signed(request, agent, base_url) for agent in answer["agents"]],
             "total": answer["pagination"]["total"],
             "total_exact": answer["pagination"]["total_exact"],
             "registry": {"name": request.app[SETTINGS].registry.name, "url": base_url},
@@ -190,6 +194,20 @@ async def federation_changes(request: web.Request) -> web.Response:
             },
         }
     )
+
+
+async def _signed(request: web.Request, agent: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """``agent`` with this registry's signature, when a plugin signs: the asking peer checks
+    it against our JWK Set, so nothing between us can alter what it shows."""
+    signature = await first_result(
+        request.app[PLUGIN_MANAGER].hook.sign_document(
+            app=request.app,
+            document=agent,
+            signatures_member=ORIGIN_SIGNATURE,
+            base_url=base_url,
+        )
+    )
+    return agent if signature is None else {**agent, ORIGIN_SIGNATURE: signature}
 
 
 def routes() -> list[web.RouteDef]:

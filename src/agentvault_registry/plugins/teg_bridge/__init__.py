@@ -43,10 +43,10 @@ from agentvault_registry.core.appkeys import SETTINGS, STORAGE
 from agentvault_registry.core.hookspecs import hookimpl
 from agentvault_registry.core.httpclient import SafeHttpClient
 from agentvault_registry.core.ratelimit import CLOSED, RateLimit
+from agentvault_registry.core.signing_keys import KeyRing
 from agentvault_registry.plugins.teg_bridge import factory, views
 from agentvault_registry.plugins.teg_bridge.appkeys import CLOSE_ON_SHUTDOWN, KEY_RING, TEG_SERVICE
 from agentvault_registry.plugins.teg_bridge.bridge import NullBridge, OAuthBridge, TegBridge
-from agentvault_registry.plugins.teg_bridge.keys import KeyRing
 from agentvault_registry.plugins.teg_bridge.schemas import TegBridgeOptions
 from agentvault_registry.plugins.teg_bridge.service import TegTokenService
 from agentvault_registry.storage_backends.agents import AgentRecord

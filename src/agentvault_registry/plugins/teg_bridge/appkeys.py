@@ -6,7 +6,7 @@ import contextlib
 
 from aiohttp import web
 
-from agentvault_registry.plugins.teg_bridge.keys import KeyRing
+from agentvault_registry.core.signing_keys import KeyRing
 from agentvault_registry.plugins.teg_bridge.service import TegTokenService
 
 TEG_SERVICE = web.AppKey("teg_token_service", TegTokenService)

@@ -11,7 +11,7 @@ from typing import Any
 
 import jwt
 
-from agentvault_registry.plugins.teg_bridge.keys import SigningKey
+from agentvault_registry.core.signing_keys import SigningKey
 from agentvault_registry.storage_backends.agents import AgentRecord
 
 #: The longest lifetime an assertion may be given: it is a bearer credential in transit.

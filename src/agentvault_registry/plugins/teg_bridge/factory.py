@@ -18,17 +18,17 @@ from agentvault_registry.core.httpclient import SafeHttpClient
 from agentvault_registry.core.httpclient.addresses import AddressPolicy
 from agentvault_registry.core.httpclient.lifecycle import registry_user_agent
 from agentvault_registry.core.httpclient.targets import check_target
+from agentvault_registry.core.signing_keys import (
+    SigningKey,
+    development_key_pem,
+    retired_public_jwk,
+    signing_key,
+)
 from agentvault_registry.plugins.teg_bridge.assertions import AssertionSigner, AssertionSource
 from agentvault_registry.plugins.teg_bridge.bridge import (
     MAX_TOKEN_RESPONSE_BYTES,
     ClientCredentials,
     OAuthBridge,
-)
-from agentvault_registry.plugins.teg_bridge.keys import (
-    SigningKey,
-    development_key_pem,
-    retired_public_jwk,
-    signing_key,
 )
 from agentvault_registry.plugins.teg_bridge.service import TegSettings
 
@@ -77,7 +77,7 @@ def assertion_signing_key(settings: Settings) -> SigningKey:
             f"{KEY_SETTING}: required in production mode when token_url is set (it signs the "
             'agents\' assertions); set it, e.g. signing_key = { file = "/run/secrets/teg.pem" }'
         )
-    pem = development_key_pem(settings.data_dir / DEV_KEY_FILE, KEY_SETTING)
+    pem = development_key_pem(settings.data_dir / DEV_KEY_FILE, KEY_SETTING, "TEG assertion")
     return signing_key(pem, f"{KEY_SETTING} (generated in {settings.data_dir})")
 
 

@@ -1,4 +1,5 @@
-"""The keys the registry signs agents' assertions with, and the JWKs that publish them.
+"""The keys the registry signs with (agents' assertions, the cards it serves), and the JWKs
+that publish them.
 
 A signing key is an Ed25519 (``EdDSA``) or EC P-256 (``ES256``) private key in PEM. Its
 ``kid`` is its RFC 7638 JWK thumbprint: the same key always has the same ``kid``, and two
@@ -119,18 +120,27 @@ def jwk_thumbprint(jwk: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
 
 
-def development_key_pem(path: Path, setting: str) -> str:
-    """An Ed25519 key generated once into ``path`` (owner-only) and read back on every later
-    start, so verifiers that cached the JWK Set keep working across restarts."""
-    if not path.exists():
-        pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+def generated_key_pem() -> str:
+    """A new Ed25519 private key in unencrypted PKCS#8 PEM."""
+    return (
+        ed25519.Ed25519PrivateKey.generate()
+        .private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        create_private_file(path, pem)
+        .decode("ascii")
+    )
+
+
+def development_key_pem(path: Path, setting: str, purpose: str) -> str:
+    """An Ed25519 key generated once into ``path`` (owner-only) and read back on every later
+    start, so verifiers that cached the JWK Set keep working across restarts."""
+    if not path.exists():
+        create_private_file(path, generated_key_pem().encode("ascii"))
         log.warning(
-            "development mode: generated a TEG assertion signing key in %s; production needs %s",
+            "development mode: generated a %s signing key in %s; production needs %s",
+            purpose,
             path,
             setting,
         )
