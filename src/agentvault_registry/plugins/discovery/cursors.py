@@ -1,8 +1,9 @@
 """Opaque discovery cursors: where a page ended, in the order the search was sorted.
 
-A cursor names its sort, so one taken from a search sorted by name is refused (400) by a
+A cursor names its order, so one taken from a search sorted by name is refused (400) by a
 search sorted by date instead of silently paging from the wrong place. Keyset sorts carry the
-last agent's sort value and id; relevance, whose candidates are capped, carries an offset.
+last agent's sort value and id; relevance, whose candidates are capped, and searches that
+prefer some agents (``prefer=``, paged across tiers) carry an offset.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from agentvault_registry.core.errors import BadRequest
@@ -23,8 +25,17 @@ _MAX_OFFSET = 1_000_000
 _MAX_NAME = 1_000
 
 
+def cursor_order(sort: str, prefer: Sequence[str]) -> str:
+    """The order a cursor names: the sort, and what the search prefers."""
+    return "+".join([sort, *prefer])
+
+
+def _by_offset(order: str) -> bool:
+    return order == "relevance" or "+" in order
+
+
 def encode_cursor(sort: str, position: SortKey | int) -> str:
-    if sort == "relevance":
+    if _by_offset(sort):
         payload: list[Any] = [sort, position]
     else:
         value, item_id = position  # type: ignore[misc]
@@ -41,7 +52,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[SortKey | None, int]:
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(payload, list) or not payload or payload[0] != sort:
             raise ValueError("another sort")
-        if sort == "relevance":
+        if _by_offset(sort):
             return None, _offset(payload)
         return _position(sort, payload), 0
     except (ValueError, TypeError, OverflowError, UnicodeDecodeError):

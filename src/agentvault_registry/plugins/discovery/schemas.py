@@ -31,7 +31,11 @@ from agentvault_registry.plugins.agents.schemas import (
     Strict,
     printable,
 )
-from agentvault_registry.storage_backends.agents import ACTIVE
+from agentvault_registry.storage_backends.agents import (
+    ACTIVE,
+    HEALTH_STATUSES,
+    SIGNATURE_STATUSES,
+)
 from agentvault_registry.storage_backends.discovery import SORTS, media_type_term, term
 
 MAX_TEXT = 256
@@ -49,6 +53,7 @@ RESULT_FIELDS = (
     "is_federated",
     "registry_url",
     "origin_registry_name",
+    "explain",
 )
 
 
@@ -90,6 +95,28 @@ class FlagFilter:
     kind: str
 
 
+@dataclass(frozen=True)
+class StatusFlag(FlagFilter):
+    """A yes/no filter over a status: yes is one status of ``kind``, no every other one."""
+
+    yes: str = ""
+    others: tuple[str, ...] = ()
+
+    def values(self, wanted: bool) -> tuple[str, ...]:
+        return (self.yes,) if wanted else self.others
+
+
+HEALTHY = StatusFlag("health", "healthy", tuple(s for s in HEALTH_STATUSES if s != "healthy"))
+SIGNED = StatusFlag("signature", "valid", tuple(s for s in SIGNATURE_STATUSES if s != "valid"))
+VERIFIED = StatusFlag("verified", "true", ("false",))
+#: What a search may prefer (``prefer=``): agents with it rank before those without.
+PREFERENCES: Mapping[str, StatusFlag] = {
+    "healthy": HEALTHY,
+    "signed": SIGNED,
+    "verified": VERIFIED,
+}
+
+
 #: Every filter by its API name, and the index terms it becomes.
 FILTERS: Mapping[str, ListFilter | FlagFilter] = {
     "agent_type": ListFilter("agent_type", 64),
@@ -97,6 +124,8 @@ FILTERS: Mapping[str, ListFilter | FlagFilter] = {
     "tags": ListFilter("tag"),
     "developer": ListFilter("developer", 64),
     "verified": FlagFilter("verified"),
+    "healthy": HEALTHY,
+    "signed": SIGNED,
     "has_pricing": FlagFilter("pricing"),
     "currency": ListFilter("currency", 10, lambda value: value.strip().upper()),
     "protocol_binding": ListFilter("binding", 64, _binding),
@@ -127,6 +156,10 @@ class Search:
     fields: tuple[str, ...] | None = None
     include_federated: bool = False
     facets: bool = False
+    #: Names of :data:`PREFERENCES`, the first weighing most.
+    prefer: tuple[str, ...] = ()
+    #: Each result says why it matched.
+    explain: bool = False
 
     @property
     def effective_sort(self) -> str:
@@ -141,7 +174,9 @@ class Search:
         groups.append(tuple(term("status", value) for value in statuses))
         for name, value in self.filters.items():
             spec = FILTERS[name]
-            if name != "status":
+            if isinstance(spec, StatusFlag):
+                groups.append(tuple(term(spec.kind, item) for item in spec.values(value)))
+            elif name != "status":
                 values = [value] if isinstance(spec, FlagFilter) else value
                 groups.append(tuple(term(spec.kind, item) for item in values))
         return tuple(tuple(dict.fromkeys(group)) for group in groups if group)
@@ -192,6 +227,15 @@ def _checked_capabilities(name: str, values: list[str]) -> tuple[str, ...]:
             printable(value)
         except ValidationError as exc:
             raise ValidationError({name: exc.messages}) from None
+    return tuple(dict.fromkeys(value.strip() for value in values))
+
+
+def _checked_preferences(values: list[str]) -> tuple[str, ...]:
+    unknown = [value for value in values if value.strip() not in PREFERENCES]
+    if unknown:
+        raise ValidationError(
+            {"prefer": [f"Unknown: {', '.join(unknown[:3])}; one of {', '.join(PREFERENCES)}."]}
+        )
     return tuple(dict.fromkeys(value.strip() for value in values))
 
 
@@ -247,6 +291,10 @@ class _DiscoveryQueryBase(PagingMixin, Strict):
     capabilities = _comma_list()
     capability_match = fields.String(load_default="any", validate=validate.OneOf(["any", "all"]))
     fields_ = fields.String(data_key="fields", validate=validate.Length(max=1_000))
+    prefer = _comma_list(
+        metadata={"description": f"Rank first what has these: {', '.join(PREFERENCES)}."}
+    )
+    explain = fields.Boolean(load_default=False)
 
     @post_load
     def _to_search(self, data: dict[str, Any], **_: Any) -> Search:
@@ -275,6 +323,8 @@ def search_from_query(data: dict[str, Any]) -> Search:
         fields=_checked_fields(_split(data["fields_"])) if "fields_" in data else None,
         include_federated=data.get("include_federated", False),
         facets=data.get("facets", False),
+        prefer=_checked_preferences(_split(data.get("prefer", ""))),
+        explain=data.get("explain", False),
     )
 
 
@@ -351,6 +401,8 @@ class SearchBodySchema(PagingMixin, Strict):
     fields_ = fields.List(
         fields.String(), data_key="fields", validate=validate.Length(max=len(RESULT_FIELDS))
     )
+    prefer = fields.List(fields.String(), validate=validate.Length(max=len(PREFERENCES)))
+    explain = StrictBoolean(load_default=False)
 
     @post_load
     def _to_search(self, data: dict[str, Any], **_: Any) -> Search:
@@ -368,6 +420,8 @@ class SearchBodySchema(PagingMixin, Strict):
             fields=_checked_fields(data["fields_"]) if "fields_" in data else None,
             include_federated=data["include_federated"],
             facets=data["facets"],
+            prefer=_checked_preferences(data.get("prefer", [])),
+            explain=data["explain"],
         )
 
 

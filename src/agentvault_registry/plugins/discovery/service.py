@@ -29,15 +29,21 @@ from typing import Any
 from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.core.errors import BackendError
 from agentvault_registry.plugins.agents.schemas import agent_json
-from agentvault_registry.plugins.discovery.cursors import decode_cursor, encode_cursor
+from agentvault_registry.plugins.discovery.cursors import (
+    cursor_order,
+    decode_cursor,
+    encode_cursor,
+)
+from agentvault_registry.plugins.discovery.explain import explanation
 from agentvault_registry.plugins.discovery.remote import OK, RemoteQuery, RemoteResults
-from agentvault_registry.plugins.discovery.schemas import Search
+from agentvault_registry.plugins.discovery.schemas import PREFERENCES, Search
 from agentvault_registry.storage_backends.agents import AgentRecord
 from agentvault_registry.storage_backends.base import CacheBackend, RecordsBackend
 from agentvault_registry.storage_backends.discovery import (
     DiscoveryQuery,
     SearchPage,
     plain_words,
+    term,
 )
 
 log = logging.getLogger(__name__)
@@ -200,6 +206,8 @@ class DiscoveryService:
             search.offset,
             search.fields,
             search.facets,
+            search.prefer,
+            search.explain,
         )
 
     def _query(self, search: Search, sort: str | None = None) -> DiscoveryQuery:
@@ -212,35 +220,72 @@ class DiscoveryService:
 
     async def _local_search(self, search: Search, registry_url: str) -> dict[str, Any]:
         query = self._query(search)
-        after, cursor_offset = (
-            decode_cursor(search.cursor, query.sort) if search.cursor else (None, 0)
-        )
+        order = cursor_order(query.sort, search.prefer)
+        after, cursor_offset = decode_cursor(search.cursor, order) if search.cursor else (None, 0)
         offset = cursor_offset + search.offset + (search.page - 1) * search.per_page
-        page = await self._records.search_agents(
-            query,
-            limit=search.per_page,
-            after=after,
-            offset=offset,
-            count_limit=self._options.count_limit,
-            rank_limit=self._options.rank_limit,
-        )
+        if search.prefer:
+            page = await self._preferred_search(query, search.prefer, search.per_page, offset)
+        else:
+            page = await self._records.search_agents(
+                query,
+                limit=search.per_page,
+                after=after,
+                offset=offset,
+                count_limit=self._options.count_limit,
+                rank_limit=self._options.rank_limit,
+            )
+        shown = []
+        for agent in page.agents:
+            found = discovered_agent(agent, registry_url)
+            if search.explain:
+                found["explain"] = explanation(agent, search, query, page.scores.get(agent.id))
+            shown.append(self._shown(found, search))
         document: dict[str, Any] = {
-            "agents": [
-                self._shown(discovered_agent(agent, registry_url), search) for agent in page.agents
-            ],
-            "pagination": self._pagination(search, query, page, offset),
+            "agents": shown,
+            "pagination": self._pagination(search, query, page, offset, order),
             "federation_status": federation_status(False),
         }
         if search.facets:
             document["facets"] = await self._facets(query)
         return document
 
+    async def _preferred_search(
+        self, query: DiscoveryQuery, prefer: Sequence[str], limit: int, offset: int
+    ) -> SearchPage:
+        """The matches of ``query`` with what ``prefer`` names first: one search per tier of
+        the preferences (each tier in the query's own order), paged across the tiers by
+        offset. Totals add up the tiers' (each exact up to the count limit)."""
+        agents: list[AgentRecord] = []
+        scores: dict[str, float] = {}
+        total, exact, skip = 0, True, offset
+        for tier in preference_tiers(prefer):
+            wanted = limit - len(agents)
+            page = await self._records.search_agents(
+                dataclasses.replace(query, groups=query.groups + tier),
+                limit=max(wanted, 1),
+                offset=skip,
+                count_limit=self._options.count_limit,
+                rank_limit=self._options.rank_limit,
+            )
+            total += page.total
+            exact = exact and page.total_exact
+            if wanted > 0:
+                agents += page.agents
+                scores.update(page.scores)
+            skip = max(0, skip - page.total)
+        return SearchPage(agents, total, exact, None, scores)
+
     def _pagination(
-        self, search: Search, query: DiscoveryQuery, page: SearchPage, offset: int
+        self,
+        search: Search,
+        query: DiscoveryQuery,
+        page: SearchPage,
+        offset: int,
+        order: str,
     ) -> dict[str, Any]:
-        if query.sort == "relevance":
+        if order != query.sort or query.sort == "relevance":
             more = offset + len(page.agents) < page.total
-            next_cursor = encode_cursor("relevance", offset + len(page.agents)) if more else None
+            next_cursor = encode_cursor(order, offset + len(page.agents)) if more else None
         else:
             next_cursor = (
                 encode_cursor(query.sort, page.next_after) if page.next_after is not None else None
@@ -345,6 +390,18 @@ class DiscoveryService:
                 await self._cache.set(key, value, ttl=self._options.cache_ttl)
         except (BackendError, TimeoutError):
             log.debug("discovery cache unavailable; answer not kept", exc_info=True)
+
+
+def preference_tiers(prefer: Sequence[str]) -> list[tuple[tuple[str, ...], ...]]:
+    """The term groups of each tier, best first: agents with the first preference, then
+    without it, each split the same way by the next preference."""
+    tiers: list[tuple[tuple[str, ...], ...]] = [()]
+    for name in reversed(prefer):
+        flag = PREFERENCES[name]
+        yes = tuple(term(flag.kind, value) for value in flag.values(True))
+        no = tuple(term(flag.kind, value) for value in flag.values(False))
+        tiers = [(yes, *tier) for tier in tiers] + [(no, *tier) for tier in tiers]
+    return tiers
 
 
 def _remote_agents(results: Sequence[RemoteResults]) -> list[Mapping[str, Any]]:
