@@ -245,7 +245,7 @@ async def test_the_jwk_set_holds_every_plugins_public_keys_once(aiohttp_client, 
     second = {"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"}
     client = await aiohttp_client(
         make_app(
-            {"plugins": {"disabled": ["teg_bridge"]}},
+            {"plugins": {"disabled": ["teg_bridge", "card_trust"]}},
             plugins=[
                 ("publisher", PublishingPlugin(first | {"kid": "a"}, second | {"kid": "b"})),
                 ("copycat", PublishingPlugin(second | {"kid": "a"})),
@@ -266,6 +266,6 @@ async def test_the_jwk_set_holds_every_plugins_public_keys_once(aiohttp_client, 
 
 
 async def test_the_jwk_set_is_empty_when_nothing_signs(aiohttp_client, make_app):
-    client = await aiohttp_client(make_app({"plugins": {"disabled": ["teg_bridge"]}}))
+    client = await aiohttp_client(make_app({"plugins": {"disabled": ["teg_bridge", "card_trust"]}}))
     response = await client.get("/.well-known/jwks.json")
     assert await response.json() == {"keys": []}

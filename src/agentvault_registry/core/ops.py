@@ -19,7 +19,7 @@ from agentvault_registry.core.appkeys import (
     SETTINGS,
     STORAGE,
 )
-from agentvault_registry.core.asyncutils import await_me_maybe
+from agentvault_registry.core.asyncutils import await_me_maybe, first_result
 from agentvault_registry.core.errors import ServiceUnavailable
 from agentvault_registry.core.openapi import api_doc, build_openapi
 from agentvault_registry.core.registry_card import build_registry_card
@@ -139,10 +139,22 @@ async def api_docs(request: web.Request) -> web.Response:
     return response
 
 
-@api_doc("This registry's own A2A Agent Card", tags=["ops"])
+@api_doc(
+    "This registry's own A2A Agent Card",
+    tags=["ops"],
+    description="Signed by the registry (A2A 8.4) when a plugin signs documents.",
+)
 async def agent_card(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    card = build_registry_card(settings, request.app[CARD_SKILLS], public_base_url(request))
+    base_url = public_base_url(request)
+    card = build_registry_card(settings, request.app[CARD_SKILLS], base_url)
+    signature = await first_result(
+        request.app[PLUGIN_MANAGER].hook.sign_document(
+            app=request.app, document=card, signatures_member="signatures", base_url=base_url
+        )
+    )
+    if signature is not None:
+        card["signatures"] = [signature]
     response = web.json_response(card)
     # Without a configured public URL the card echoes the Host header: shared caches must
     # not keep one caller's version for others.

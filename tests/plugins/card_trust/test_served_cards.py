@@ -160,3 +160,10 @@ async def test_an_unknown_card_version_is_refused(registry, version):
     response = await client.get(f"{AGENTS}/{agent['id']}/card", params={"version": version})
     assert response.status == 422
     assert (await response.json())["error"] == "validation_failed"
+
+
+async def test_the_registrys_own_card_is_signed_too(registry):
+    client, _, _ = registry
+    served = await (await client.get("/.well-known/agent-card.json")).json()
+    assert len(served["signatures"]) == 1
+    await check_registry_signature(client, served)
