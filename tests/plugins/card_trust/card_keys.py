@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ class KeyServer:
     keys: list[dict[str, Any]] = field(default_factory=list)
     other_keys: list[dict[str, Any]] = field(default_factory=list)
     hits: int = 0
+    #: Never answer: a key server that hangs.
+    hangs: bool = False
 
     @property
     def host(self) -> str:
@@ -104,6 +107,8 @@ async def start_key_server(host: str = "127.0.0.1") -> KeyServer:
 
     async def jwks(request: web.Request) -> web.Response:
         server.hits += 1
+        if server.hangs:
+            await asyncio.sleep(3600)
         return web.json_response({"keys": server.keys})
 
     async def other(request: web.Request) -> web.Response:

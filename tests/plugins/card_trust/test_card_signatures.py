@@ -264,3 +264,16 @@ async def test_a_card_signed_by_the_a2a_sdk_verifies(trusting, key_server, keys)
     document = MessageToDict(signer(card))
     agent = await register(client, ada, document)
     assert agent["signature"]["status"] == "valid", agent["signature"]
+
+
+async def test_checking_a_cards_signatures_has_a_deadline(
+    aiohttp_client, make_app, key_server, keys
+):
+    client = await aiohttp_client(make_app(trust_overrides(jwks_timeout=0.2)))
+    ada = (await sign_up(client, "ada")).headers
+    key_server.hangs = True
+    card = key_server.card()
+    card["signatures"] = [signature(card, new_key("EdDSA", kid=f"k{n}")) for n in range(4)]
+    agent = await register(client, ada, card)
+    assert agent["signature"]["status"] == "unverifiable"
+    assert "did not arrive within 0.4 s" in agent["signature"]["reason"]

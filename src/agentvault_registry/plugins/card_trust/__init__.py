@@ -79,7 +79,9 @@ async def _start(app: web.Application) -> None:
         sign_served_cards=options["sign_served_cards"],
     )
     keys = KeyRing(await _current_key(app, options), _retired_keys(options))
-    app[CARD_TRUST] = CardTrustService(policy, fetcher, keys)
+    # A card's keys may come from a few origins, one after the other.
+    deadline = 2 * options["jwks_timeout"]
+    app[CARD_TRUST] = CardTrustService(policy, fetcher, keys, deadline)
 
 
 async def _current_key(app: web.Application, options: Any) -> Any:

@@ -3,6 +3,7 @@ and signs what the registry serves."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from collections import OrderedDict
@@ -14,7 +15,12 @@ from agentvault_registry.core import jws
 from agentvault_registry.core.errors import ValidationFailed
 from agentvault_registry.core.jwks import JwksFetcher
 from agentvault_registry.core.signing_keys import KeyRing
-from agentvault_registry.plugins.card_trust.signatures import VALID, CardSignatures
+from agentvault_registry.plugins.card_trust.signatures import (
+    UNVERIFIABLE,
+    VALID,
+    CardSignatures,
+    Verdict,
+)
 
 #: Signatures of recently served documents kept, by payload digest: the same card is served
 #: many times, and an EdDSA signature of the same bytes is the same signature.
@@ -33,9 +39,11 @@ class CardTrustService:
         policy: TrustPolicy,
         fetcher: JwksFetcher,
         keys: KeyRing,
+        deadline: float,
     ) -> None:
         self.policy = policy
-        self.fetcher = fetcher
+        #: Seconds all of a card's signatures may take to check, key fetches included.
+        self.deadline = deadline
         self.keys = keys
         self.signatures = CardSignatures(fetcher)
         self._signed: OrderedDict[str, dict[str, str]] = OrderedDict()
@@ -43,7 +51,11 @@ class CardTrustService:
     async def check_card(
         self, document: Mapping[str, Any], card: Mapping[str, Any], member: str
     ) -> dict[str, Any]:
-        verdict = await self.signatures.check(document, card, member)
+        try:
+            async with asyncio.timeout(self.deadline):
+                verdict = await self.signatures.check(document, card, member)
+        except TimeoutError:
+            verdict = Verdict(UNVERIFIABLE, f"the keys did not arrive within {self.deadline:g} s")
         if self.policy.require_signed_cards and verdict.status != VALID:
             reason = verdict.reason or "the card is not signed"
             raise ValidationFailed(

@@ -28,6 +28,8 @@ INVALID = "invalid"
 UNVERIFIABLE = "unverifiable"
 #: More signatures than this on one card are not checked (each may cost key fetches).
 MAX_SIGNATURES = 5
+#: Origins asked for keys per signature (the provider's, then the interfaces').
+MAX_ORIGINS = 4
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,8 @@ class CardSignatures:
         provider_url = provider.get("url") if isinstance(provider, Mapping) else None
         problems: list[str] = []
         keys_elsewhere = False
-        for origin in _distinct([origin_of(provider_url), *map(origin_of, interface_urls(card))]):
+        origins = _distinct([origin_of(provider_url), *map(origin_of, interface_urls(card))])
+        for origin in origins[:MAX_ORIGINS]:
             url = jwks_url(origin)
             try:
                 keys = await self.fetcher.keys(url)
