@@ -23,6 +23,7 @@ from agentvault_registry.storage_backends.testing import (
     AgentsConformance,
     DiscoveryConformance,
     FederationConformance,
+    HealthConformance,
     OnboardingConformance,
     RecordsConformance,
 )
@@ -104,6 +105,12 @@ class TestPostgresDiscovery(DiscoveryConformance):
 
 
 class TestPostgresFederation(FederationConformance):
+    @pytest.fixture
+    def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
+        return migrated_records
+
+
+class TestPostgresHealth(HealthConformance):
     @pytest.fixture
     def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
         return migrated_records

@@ -19,6 +19,7 @@ from agentvault_registry.storage_backends.testing import (
     AgentsConformance,
     DiscoveryConformance,
     FederationConformance,
+    HealthConformance,
     OnboardingConformance,
     RecordsConformance,
 )
@@ -97,6 +98,12 @@ class TestSqliteDiscovery(DiscoveryConformance):
 
 
 class TestSqliteFederation(FederationConformance):
+    @pytest.fixture
+    def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
+        return migrated_records
+
+
+class TestSqliteHealth(HealthConformance):
     @pytest.fixture
     def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
         return migrated_records

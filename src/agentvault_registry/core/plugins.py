@@ -25,6 +25,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("discovery", "agentvault_registry.plugins.discovery"),
     ("federation", "agentvault_registry.plugins.federation"),
     ("teg_bridge", "agentvault_registry.plugins.teg_bridge"),
+    ("liveness", "agentvault_registry.plugins.liveness"),
     ("spiffe_identity", "agentvault_registry.plugins.spiffe_identity"),
     ("card_trust", "agentvault_registry.plugins.card_trust"),
 )

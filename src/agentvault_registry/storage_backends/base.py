@@ -26,6 +26,7 @@ from agentvault_registry.storage_backends.accounts import AccountsRecords
 from agentvault_registry.storage_backends.agents import AgentsRecords
 from agentvault_registry.storage_backends.discovery import DiscoveryRecords
 from agentvault_registry.storage_backends.federation import FederationRecords
+from agentvault_registry.storage_backends.health import HealthRecords
 from agentvault_registry.storage_backends.onboarding import OnboardingRecords
 
 #: How long clients are told to wait before retrying when a backend is down.
@@ -97,6 +98,7 @@ class RecordsBackend(
     DiscoveryRecords,
     OnboardingRecords,
     FederationRecords,
+    HealthRecords,
 ):
     """Durable, queryable records: users, agents, tokens, keys, peers, events.
 

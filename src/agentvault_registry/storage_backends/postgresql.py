@@ -32,6 +32,7 @@ from agentvault_registry.storage_backends.postgresql_discovery import (
     rebuild_index_if_outdated,
 )
 from agentvault_registry.storage_backends.postgresql_federation import PostgresFederation
+from agentvault_registry.storage_backends.postgresql_health import PostgresHealth
 from agentvault_registry.storage_backends.postgresql_onboarding import PostgresOnboarding
 from agentvault_registry.storage_backends.spec import BackendContext
 
@@ -142,6 +143,7 @@ class PostgresRecords(
     PostgresDiscovery,
     PostgresOnboarding,
     PostgresFederation,
+    PostgresHealth,
     RecordsBackend,
 ):
     """Records in PostgreSQL, shared by any number of registry processes.

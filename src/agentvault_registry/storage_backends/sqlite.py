@@ -30,6 +30,7 @@ from agentvault_registry.storage_backends.sqlite_accounts import SqliteAccounts
 from agentvault_registry.storage_backends.sqlite_agents import SqliteAgents
 from agentvault_registry.storage_backends.sqlite_discovery import SqliteDiscovery
 from agentvault_registry.storage_backends.sqlite_federation import SqliteFederation
+from agentvault_registry.storage_backends.sqlite_health import SqliteHealth
 from agentvault_registry.storage_backends.sqlite_onboarding import SqliteOnboarding
 
 # aiosqlite logs every statement with its parameter values at DEBUG: password hashes and
@@ -72,6 +73,7 @@ class SqliteRecords(
     SqliteDiscovery,
     SqliteOnboarding,
     SqliteFederation,
+    SqliteHealth,
     RecordsBackend,
 ):
     """Records in one SQLite file, shared safely by several processes on one machine.

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from jwt.utils import base64url_encode
 
-from support import free_port
+from support import fast_registry, free_port
 
 
 @dataclass(frozen=True)
@@ -123,3 +123,17 @@ async def start_key_server(host: str = "127.0.0.1") -> KeyServer:
     await web.TCPSite(runner, host, port).start()
     server = KeyServer(f"http://{host}:{port}", runner)
     return server
+
+
+LIMITS = ("auth.login", "auth.register", "auth.refresh", "auth.login_failures", "agents.create")
+
+
+def trust_overrides(private: bool = True, storage: dict | None = None, **card_trust) -> dict:
+    """A registry that may fetch from loopback (``private``) over http, with ``card_trust``
+    options and ``storage`` overrides."""
+    return fast_registry(
+        LIMITS,
+        outbound={"allow_private_targets": private},
+        plugins={"card_trust": {"allow_http_keys": True, **card_trust}},
+        storage=storage or {},
+    )

@@ -6,8 +6,7 @@ import copy
 
 import jwt
 import pytest
-from card_keys import new_key, payload_of, signature, signed, unsigned_header
-from conftest import trust_overrides
+from card_keys import new_key, payload_of, signature, signed, trust_overrides, unsigned_header
 from jwt.utils import base64url_encode
 
 from support import sign_up

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from card_keys import signed
-from conftest import trust_overrides
+from card_keys import signed, trust_overrides
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.utils import base64url_decode

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from fake_teg import FakeTeg
 from teg_helpers import JWKS, app_overrides
+
+from fake_teg import FakeTeg
 
 
 @pytest.fixture

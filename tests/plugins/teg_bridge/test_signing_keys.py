@@ -22,14 +22,20 @@ from teg_helpers import (
 from agentvault_registry.core.app import create_app
 from agentvault_registry.core.appkeys import SETTINGS
 from agentvault_registry.core.errors import ConfigError
-from agentvault_registry.plugins.teg_bridge import factory
 from agentvault_registry.core.signing_keys import jwk_thumbprint, signing_key
+from agentvault_registry.plugins.card_trust.appkeys import CARD_TRUST
+from agentvault_registry.plugins.teg_bridge import factory
 
 
 async def published(client) -> dict[str, dict]:
+    """The bridge's keys in the registry's JWK Set (the card_trust plugin publishes its own
+    signing key there too)."""
     response = await client.get(JWKS)
     assert response.status == 200
-    return {key["kid"]: key for key in (await response.json())["keys"]}
+    cards_kids = {key["kid"] for key in client.app[CARD_TRUST].keys.public_jwks()}
+    keys = (await response.json())["keys"]
+    assert cards_kids <= {key["kid"] for key in keys}
+    return {key["kid"]: key for key in keys if key["kid"] not in cards_kids}
 
 
 def test_the_kid_is_the_rfc_7638_thumbprint():

@@ -12,6 +12,7 @@ from teg_helpers import TOKEN, app_overrides, ask_token, ed25519_pem, onboarded_
 from agentvault_registry.core.app import create_app
 from agentvault_registry.core.appkeys import SETTINGS
 from agentvault_registry.core.errors import ConfigError
+from agentvault_registry.plugins.card_trust.appkeys import CARD_TRUST
 from agentvault_registry.plugins.teg_bridge import factory
 
 PRODUCTION = {
@@ -32,8 +33,9 @@ async def test_without_a_token_url_the_null_bridge_answers_not_configured(aiohtt
     body = await response.json()
     assert body["error"] == "not_configured"
     assert "plugins.teg_bridge.token_url" in body["message"]
-    # Nothing to sign with, nothing published, no key generated.
-    assert (await (await client.get("/.well-known/jwks.json")).json()) == {"keys": []}
+    # Nothing to sign with, nothing published but the card signing key, no key generated.
+    published = (await (await client.get("/.well-known/jwks.json")).json())["keys"]
+    assert published == client.app[CARD_TRUST].keys.public_jwks()
     assert not (client.app[SETTINGS].data_dir / factory.DEV_KEY_FILE).exists()
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fake_teg import oauth_error
 from teg_helpers import WALLET, Clock, ask_token, onboarded_agent
 
 from agentvault_registry.core.appkeys import STORAGE
 from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE
 from agentvault_registry.plugins.teg_bridge.appkeys import TEG_SERVICE
 from agentvault_registry.plugins.teg_bridge.service import cache_key
+from fake_teg import oauth_error
 
 CONCURRENT = 8
 

@@ -10,6 +10,7 @@ from .blobs import BlobsConformance
 from .cache import CacheConformance
 from .discovery import DiscoveryConformance
 from .federation import FederationConformance
+from .health import HealthConformance
 from .onboarding import OnboardingConformance
 from .records import RecordsConformance
 
@@ -20,6 +21,7 @@ __all__ = [
     "CacheConformance",
     "DiscoveryConformance",
     "FederationConformance",
+    "HealthConformance",
     "OnboardingConformance",
     "RecordsConformance",
 ]
