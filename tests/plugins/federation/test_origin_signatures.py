@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aiohttp import web
-from registry_harness import QUERY, answering, origin_signed, peer_with, remote_agent
 
 from agentvault_registry.core.signing_keys import generated_key_pem, signing_key
+from registry_harness import QUERY, answering, origin_signed, peer_with, remote_agent
 
 FORGER = signing_key(generated_key_pem(), "a key the peer does not publish")
 
