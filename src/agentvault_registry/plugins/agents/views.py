@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -229,10 +230,6 @@ async def agent_card(request: web.Request) -> web.Response:
     agent = await service.get(request.match_info["agent_id"])
     card = await service.card(agent)
     version = query["version"]
-    etag = f'"{card.etag}"' if version == CURRENT_VERSION else f'"{card.etag}-v{version}"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
-    if request.headers.get("If-None-Match") == etag:
-        return web.Response(status=304, headers=headers)
     served = dict(card.card) if version == CURRENT_VERSION else downgrade_to_v03(card.card)
     signature = await first_result(
         request.app[PLUGIN_MANAGER].hook.sign_document(
@@ -244,6 +241,15 @@ async def agent_card(request: web.Request) -> web.Response:
     )
     if signature is not None:
         served[SIGNATURES] = [*served.get(SIGNATURES, ()), signature]
+    # The validator changes with the version served and with the registry's signature (a new
+    # key, another public URL in its jku), not only with the stored card.
+    variant = "" if version == CURRENT_VERSION else f"-v{version}"
+    if signature is not None:
+        variant += "-" + hashlib.sha256(signature["protected"].encode()).hexdigest()[:12]
+    etag = f'"{card.etag}{variant}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
     return web.json_response(served, headers=headers)
 
 
