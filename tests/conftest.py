@@ -3,6 +3,10 @@
 PostgreSQL and Redis come from ``AVREG_TEST_POSTGRES_DSN`` / ``AVREG_TEST_REDIS_URL``; without
 them their tests skip with a reason. With ``CI=true`` a skipped postgres/redis/s3 test fails
 the run, so CI can never pass without exercising the real backends.
+
+Two checks look at the whole session, so they run where every test's outcome arrives: the one
+pytest process, or the pytest-xdist controller (to which workers send their reports and the
+hooks they exercised).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pluggy
 import pytest
@@ -19,10 +24,13 @@ from aiohttp import web
 from agentvault_registry.config.loader import load_configuration
 from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.app import create_app
-from support import EXERCISED_HOOKS, free_port
+from support import free_port, hookspec_functions
 
 SERVICE_MARKERS = ("postgres", "redis", "s3", "browser", "corpus")
 _skipped_service_tests: list[str] = []
+#: Hookspecs called while at least one plugin implemented them: by this process's tests, and
+#: on the xdist controller, by every finished worker's.
+_exercised_hooks: set[str] = set()
 
 
 # ------------------------------------------------------------------------ registry apps
@@ -75,6 +83,13 @@ def make_app(make_settings):
 async def client(aiohttp_client, make_app):
     """A client of a registry on the embedded defaults."""
     return await aiohttp_client(make_app())
+
+
+@pytest.fixture
+def unused_tcp_port() -> int:
+    """Overrides pytest-asyncio's fixture, whose bind(0) ports other xdist workers (and any
+    outgoing connection) may be handed too: see :func:`support.free_port`."""
+    return free_port()
 
 
 # --------------------------------------------------------------------------- services
@@ -203,26 +218,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _skipped_service_tests.append(report.nodeid)
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if running_in_ci() and _skipped_service_tests:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(
-                f"CI: {len(_skipped_service_tests)} postgres/redis/s3 test(s) were skipped; "
-                "in CI they must run:",
-                red=True,
-            )
-            for nodeid in _skipped_service_tests[:20]:
-                reporter.write_line(f"  {nodeid}", red=True)
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
 # ---------------------------------------------------- which hooks the suite exercises
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _record_exercised_hooks() -> Iterator[None]:
-    """Note every hook call that reaches an implementation, for the hookspec meta-test.
+    """Note every hook call that reaches an implementation, for the end-of-session check.
 
     Both ways the core invokes hooks are observed: calling the hook, and
     ``results_by_plugin`` iterating its implementations. pluggy's own bookkeeping (which
@@ -233,14 +234,14 @@ def _record_exercised_hooks() -> Iterator[None]:
 
     def observed_call(self, **kwargs):
         if self.spec is not None and original_impls(self):
-            EXERCISED_HOOKS.add(self.name)
+            _exercised_hooks.add(self.name)
         return original_call(self, **kwargs)
 
     def observed_impls(self):
         impls = original_impls(self)
         caller = sys._getframe(1).f_globals.get("__name__", "")
         if self.spec is not None and impls and caller == "agentvault_registry.core.plugins":
-            EXERCISED_HOOKS.add(self.name)
+            _exercised_hooks.add(self.name)
         return impls
 
     pluggy.HookCaller.__call__ = observed_call
@@ -252,6 +253,58 @@ def _record_exercised_hooks() -> Iterator[None]:
         pluggy.HookCaller.get_hookimpls = original_impls
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``runs_last`` (the suite-wide meta-tests) run after all others."""
-    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown, and never called, without xdist
+def pytest_testnodedown(node, error) -> None:
+    """On the xdist controller: add the hooks a finished worker's tests exercised."""
+    # A crashed worker sends nothing; its crash already fails the run.
+    _exercised_hooks.update(getattr(node, "workeroutput", {}).get("exercised_hooks", ()))
+
+
+def _ran_the_whole_suite(session: pytest.Session, exitstatus: int) -> bool:
+    """Every test of ``tests/`` ran: no narrower paths, ``-k`` or ``-m``, and the run neither
+    only collected nor stopped early (``-x``, a collection error, Ctrl-C)."""
+    config = session.config
+    return (
+        [Path(arg).resolve() for arg in config.args] == [Path(__file__).parent]
+        and not config.option.keyword
+        and not config.option.markexpr
+        and not config.option.collectonly
+        and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+        and not session.shouldfail
+        and not session.shouldstop
+    )
+
+
+# ------------------------------------------------------------------ end of session
+
+
+def _fail_session(session: pytest.Session, headline: str, lines: list[str]) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.line("")  # after the progress line, which has no newline yet
+        reporter.write_line(headline, red=True)
+        for line in lines:
+            reporter.write_line(f"  {line}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if hasattr(config, "workerinput"):  # an xdist worker: its controller judges the session
+        config.workeroutput["exercised_hooks"] = sorted(_exercised_hooks)
+        return
+    if running_in_ci() and _skipped_service_tests:
+        _fail_session(
+            session,
+            f"CI: {len(_skipped_service_tests)} postgres/redis/s3/browser/corpus test(s) were "
+            "skipped; in CI they must run:",
+            _skipped_service_tests[:20],
+        )
+    if _ran_the_whole_suite(session, exitstatus):
+        missing = sorted({spec.__name__ for spec in hookspec_functions()} - _exercised_hooks)
+        if missing:
+            _fail_session(
+                session,
+                f"{len(missing)} hookspec(s) with no test calling them with an implementation:",
+                missing,
+            )

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import itertools
+import os
 import re
+import secrets
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
+from agentvault_registry.core import hookspecs
 from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
 from agentvault_registry.plugins.mail.appkeys import MAILER
-
-#: Names of hookspecs called, while at least one plugin implemented them, during this run.
-EXERCISED_HOOKS: set[str] = set()
 
 PASSWORD = "correct horse battery staple 42"
 #: Rate limits that signing developers up and onboarding their agents would reach by accident.
@@ -29,11 +31,47 @@ ONBOARDING_LIMITS = (
 )
 
 
+def hookspec_functions() -> list[Callable[..., Any]]:
+    """Every hookspec of :mod:`agentvault_registry.core.hookspecs`."""
+    return [
+        function
+        for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+        if function.__module__ == hookspecs.__name__
+        and hasattr(function, "agentvault_registry_spec")
+    ]
+
+
+# Test ports come from below the kernel's ephemeral range (32768-60999 on Linux), so no bind(0)
+# and no outgoing connection, of this run or of any other process, is ever handed one between
+# free_port() choosing it and a server binding it. Each pytest-xdist worker draws from a block
+# of its own, so two workers never choose the same port. The random start keeps two pytest runs
+# on one machine (and a worker xdist restarted after a crash, which shares a block) apart.
+_PORTS_FROM, _PORTS_TO = 20000, 32768
+
+
+def _port_block() -> range:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"...; unset without xdist
+    index = 1 + int(worker.removeprefix("gw")) % workers if worker else 0
+    size = (_PORTS_TO - _PORTS_FROM) // (workers + 1)
+    return range(_PORTS_FROM + index * size, _PORTS_FROM + (index + 1) * size)
+
+
+_PORT_BLOCK = _port_block()
+_next_port = itertools.count(secrets.randbelow(len(_PORT_BLOCK)))
+
+
 def free_port() -> int:
-    """A loopback TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback TCP port nothing is bound to right now, from this process's own block."""
+    for _ in _PORT_BLOCK:
+        port = _PORT_BLOCK[next(_next_port) % len(_PORT_BLOCK)]
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:  # a server still running, or another program's
+                continue
+        return port
+    raise OSError(f"every loopback port in {_PORT_BLOCK} is in use")
 
 
 def merged(base: dict, extra: dict) -> dict:
