@@ -84,3 +84,21 @@ async def test_no_migrate_on_a_migrated_database_starts(aiohttp_client, make_set
     await run_migrations(settings, pm)
     client = await aiohttp_client(create_app(settings, pm))
     assert (await client.get("/ready")).status == 200
+
+
+class FailsAtOnce:
+    @hookimpl
+    def startup(self, app):
+        raise ConfigError("this plugin cannot start")
+
+
+async def test_a_plugin_failing_at_startup_leaves_no_other_plugins_startup_unawaited(make_app):
+    # Registered last, the recorder's startup is called first; its coroutine has run to the
+    # end before the next plugin's startup is even called, so none is left unawaited.
+    recorder = Recorder()
+    app = make_app(plugins=[("fails", FailsAtOnce()), ("recorder", recorder)])
+    runner = web.AppRunner(app)
+    with pytest.raises(ConfigError, match="this plugin cannot start"):
+        await runner.setup()
+    await runner.cleanup()
+    assert recorder.events == ["startup"]

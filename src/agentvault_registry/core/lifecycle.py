@@ -22,6 +22,7 @@ from agentvault_registry.core.appkeys import (
 )
 from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.core.errors import ConfigError
+from agentvault_registry.core.plugins import run_in_turn
 from agentvault_registry.storage_backends.storage import configured_storage
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,7 @@ async def storage_context(app: web.Application) -> AsyncIterator[None]:
 async def plugins_context(app: web.Application) -> AsyncIterator[None]:
     """Plugins' ``startup`` after storage is ready, their ``shutdown`` before it closes."""
     pm = app[PLUGIN_MANAGER]
-    for result in pm.hook.startup(app=app):
-        await await_me_maybe(result)
+    await run_in_turn(pm.hook.startup, app=app)
     try:
         yield
     finally:

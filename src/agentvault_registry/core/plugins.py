@@ -10,6 +10,7 @@ from typing import Any
 import pluggy
 
 from agentvault_registry.core import hookspecs
+from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.core.errors import PluginError
 
 ENTRY_POINT_GROUP = "agentvault_registry"
@@ -90,6 +91,14 @@ def results_by_plugin(hook: pluggy.HookCaller, **kwargs: Any) -> list[tuple[str,
     calling the hook.
     """
     return [(impl.plugin_name, impl.function(**kwargs)) for impl in reversed(hook.get_hookimpls())]
+
+
+async def run_in_turn(hook: pluggy.HookCaller, **kwargs: Any) -> None:
+    """Call each implementation of ``hook`` and await its answer before calling the next (in
+    the order calling the hook would), so one that fails leaves no other's coroutine made and
+    never awaited, and each runs after those before it have finished."""
+    for impl in reversed(hook.get_hookimpls()):
+        await await_me_maybe(impl.function(**kwargs))
 
 
 def plugin_name(pm: pluggy.PluginManager, plugin: Any) -> str:
