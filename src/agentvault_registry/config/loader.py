@@ -14,6 +14,7 @@ from agentvault_registry.config.schema import SettingsSchema
 from agentvault_registry.config.settings import (
     BackendChoice,
     LoggingSettings,
+    MetricsSettings,
     OutboundSettings,
     RegistrySettings,
     SecuritySettings,
@@ -240,6 +241,9 @@ def _build_settings(
                 **core["outbound"],
                 "allowed_private_networks": tuple(core["outbound"]["allowed_private_networks"]),
             }
+        ),
+        metrics=MetricsSettings(
+            **{**core["metrics"], "allow_networks": tuple(core["metrics"]["allow_networks"])}
         ),
         disabled_plugins=tuple(core["plugins"]["disabled"]),
         plugin_sections=sections,

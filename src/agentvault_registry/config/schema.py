@@ -141,6 +141,21 @@ class OutboundSchema(_Strict):
     max_redirects = fields.Integer(load_default=3, validate=validate.Range(min=0, max=10))
 
 
+class MetricsSchema(_Strict):
+    """``GET /metrics``: who may scrape it (see :mod:`agentvault_registry.core.metrics`)."""
+
+    enabled = fields.Boolean(load_default=True)
+    token = SecretField(load_default=None, allow_none=True)
+    allow_networks = fields.List(
+        fields.String(validate=_cidr), load_default=list, validate=validate.Length(max=64)
+    )
+
+    @validates("token")
+    def _long_enough(self, value: Any, **_: Any) -> None:
+        if value is not None and len(value.reveal()) < 16:
+            raise ValidationError("must be at least 16 characters.")
+
+
 class PluginsSchema(Schema):
     """``disabled = [...]`` plus one ``[plugins.<name>]`` table per plugin."""
 
@@ -196,6 +211,7 @@ class SettingsSchema(_Strict):
     storage = _nested(StorageSchema)
     logging = _nested(LoggingSchema)
     outbound = _nested(OutboundSchema)
+    metrics = _nested(MetricsSchema)
     plugins = _nested(PluginsSchema)
     rate_limits = RateLimitsField(load_default=dict)
 

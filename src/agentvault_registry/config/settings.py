@@ -88,6 +88,16 @@ class OutboundSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    #: Serve ``GET /metrics`` (Prometheus text format); off answers 404.
+    enabled: bool
+    #: When set, scrapers must send ``Authorization: Bearer <token>``.
+    token: Secret | None
+    #: When set, only peers in these CIDR blocks may scrape.
+    allow_networks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Settings:
     mode: str
     data_dir: Path
@@ -97,6 +107,7 @@ class Settings:
     storage: StorageSettings
     logging: LoggingSettings
     outbound: OutboundSettings
+    metrics: MetricsSettings
     disabled_plugins: tuple[str, ...]
     #: Each plugin's validated ``[plugins.<name>]`` section.
     plugin_sections: Mapping[str, Mapping[str, Any]]

@@ -12,6 +12,7 @@ from agentvault_registry.storage_backends.storage import Storage
 
 if TYPE_CHECKING:
     from agentvault_registry.core.httpclient import SafeHttpClient
+    from agentvault_registry.core.metrics import AgentCounter
     from agentvault_registry.core.periodic import PeriodicTask
     from agentvault_registry.core.ratelimit import RateLimiter
 
@@ -34,6 +35,8 @@ OPENAPI_CACHE = web.AppKey("openapi_cache", dict)
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 #: The SSRF-safe client for every fetch of a user-supplied URL (:mod:`.httpclient`).
 HTTP_CLIENT: web.AppKey[SafeHttpClient] = web.AppKey("http_client")
+#: Keeps the agents-by-status gauge of ``/metrics`` current (:mod:`.metrics`).
+AGENT_COUNTER: web.AppKey[AgentCounter] = web.AppKey("agent_counter")
 
 REQUEST_ID = web.RequestKey("request_id", str)
 IDENTITY = web.RequestKey("identity", "Identity | None")

@@ -1,7 +1,7 @@
 """Request id, security headers and the one JSON error shape.
 
-Order (outermost first): request id → security headers → errors → handler, so every response,
-error responses included, carries the request id and the security headers.
+Order (outermost first): request id → security headers → errors → metrics → handler, so every
+response, error responses included, carries the request id and the security headers.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from agentvault_registry.core.errors import (
     UnsupportedMediaType,
 )
 from agentvault_registry.core.logs import request_id_var
+from agentvault_registry.core.metrics import metrics_middleware
 
 log = logging.getLogger(__name__)
 
@@ -135,4 +136,9 @@ def _from_aiohttp(exc: web.HTTPException) -> RegistryError:
 
 
 def core_middlewares() -> list[Callable[..., Awaitable[web.StreamResponse]]]:
-    return [request_id_middleware, security_headers_middleware, error_middleware]
+    return [
+        request_id_middleware,
+        security_headers_middleware,
+        error_middleware,
+        metrics_middleware,
+    ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import html
+import ipaddress
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from aiohttp import web
 from marshmallow import Schema, fields
 
 from agentvault_registry.core.appkeys import (
+    AGENT_COUNTER,
     CARD_SKILLS,
     INSTANCE_ID,
     OPENAPI_CACHE,
@@ -20,8 +23,15 @@ from agentvault_registry.core.appkeys import (
     STORAGE,
 )
 from agentvault_registry.core.asyncutils import await_me_maybe, first_result
-from agentvault_registry.core.errors import ServiceUnavailable
+from agentvault_registry.core.errors import (
+    AuthenticationRequired,
+    Forbidden,
+    InvalidCredentials,
+    ServiceUnavailable,
+)
+from agentvault_registry.core.metrics import AgentCounter, render
 from agentvault_registry.core.openapi import api_doc, build_openapi
+from agentvault_registry.core.ratelimit.decorator import client_ip
 from agentvault_registry.core.registry_card import build_registry_card
 from agentvault_registry.core.requests import public_base_url
 
@@ -185,6 +195,52 @@ async def jwks(request: web.Request) -> web.Response:
     return response
 
 
+@api_doc(
+    "Prometheus metrics (text exposition format)",
+    tags=["ops"],
+    content_type="text/plain",
+    errors=(401, 403),
+    description=(
+        "Guarded by [metrics]: a bearer token (metrics.token) and/or peer networks "
+        "(metrics.allow_networks); in production with neither, loopback only."
+    ),
+)
+async def metrics(request: web.Request) -> web.Response:
+    check_scraper(request)
+    body, content_type = await render(request.app[STORAGE], request.app[AGENT_COUNTER])
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def check_scraper(request: web.Request) -> None:
+    """Refuse a scraper the ``[metrics]`` section does not let in: 403 outside the allowed
+    networks, 401 without the token."""
+    settings = request.app[SETTINGS]
+    allowed = settings.metrics.allow_networks
+    token = settings.metrics.token
+    if not allowed and token is None and settings.production:
+        # Unguarded metrics tell anyone the traffic, error rates and peer names: a production
+        # registry shows them to its own host only until the operator says who may scrape.
+        allowed = ("127.0.0.0/8", "::1/128")
+    if allowed and not _in_networks(client_ip(request), allowed):
+        raise Forbidden("Metrics are not served to this address.")
+    if token is not None:
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not presented:
+            raise AuthenticationRequired("The metrics endpoint needs its bearer token.")
+        if not hmac.compare_digest(presented.encode(), token.reveal().encode()):
+            raise InvalidCredentials("The metrics token is not valid.")
+
+
+def _in_networks(address: str, networks: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:  # "unknown": no peer address (a unix socket)
+        return False
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
 def add_ops_routes(app: web.Application) -> None:
     app[OPENAPI_CACHE] = {}
     app.router.add_get("/health", health)
@@ -194,3 +250,6 @@ def add_ops_routes(app: web.Application) -> None:
     app.router.add_get("/.well-known/agent-card.json", agent_card)
     app.router.add_get("/.well-known/jwks.json", jwks)
     app.router.add_static(f"{DOCS_PATH}/static", STATIC_DIR)
+    if app[SETTINGS].metrics.enabled:
+        app[AGENT_COUNTER] = AgentCounter()
+        app.router.add_get("/metrics", metrics)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import limits
 
 from agentvault_registry.core.errors import BackendError, RateLimited
+from agentvault_registry.core.metrics import RATE_LIMIT_REJECTIONS
 from agentvault_registry.core.ratelimit.declarations import CLOSED, RateLimit, parse_rate
 from agentvault_registry.storage_backends.base import CacheBackend
 
@@ -55,6 +56,8 @@ class RateLimitResult:
         }
 
     def error(self) -> RateLimited:
+        """The 429 to raise; every rate-limit refusal is built here, so it is counted here."""
+        RATE_LIMIT_REJECTIONS.labels(self.name).inc()
         return RateLimited(
             f"Too many requests ({self.name}: {self.limit} per window); "
             f"retry in {self.retry_after} s.",

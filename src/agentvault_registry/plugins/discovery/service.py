@@ -28,6 +28,7 @@ from typing import Any
 
 from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.core.errors import BackendError
+from agentvault_registry.core.metrics import DISCOVERY_QUERY_DURATION, counted_get
 from agentvault_registry.plugins.agents.schemas import agent_json
 from agentvault_registry.plugins.discovery.cursors import (
     cursor_order,
@@ -353,17 +354,24 @@ class DiscoveryService:
         self, key_parts: tuple[Any, ...], compute: Callable[[], Awaitable[dict[str, Any]]]
     ) -> Answer:
         if self._options.cache_ttl <= 0:
-            return answer(await compute())
+            return answer(await self._timed(key_parts[0], compute))
         key = await self._cache_key(key_parts)
         if key is not None:
             cached = await self._cache_get(key)
             if cached is not None:
                 etag, _, body = cached.partition(b"\n")
                 return Answer(body, etag.decode())
-        fresh = answer(await compute())
+        fresh = answer(await self._timed(key_parts[0], compute))
         if key is not None:
             await self._cache_set(key, fresh.etag.encode() + b"\n" + fresh.body)
         return fresh
+
+    @staticmethod
+    async def _timed(
+        query: str, compute: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        with DISCOVERY_QUERY_DURATION.labels(query).time():
+            return await compute()
 
     async def _cache_key(self, key_parts: tuple[Any, ...]) -> str | None:
         try:
@@ -379,7 +387,7 @@ class DiscoveryService:
     async def _cache_get(self, key: str) -> bytes | None:
         try:
             async with asyncio.timeout(CACHE_DEADLINE):
-                return await self._cache.get(key)
+                return await counted_get(self._cache, key, purpose="discovery")
         except (BackendError, TimeoutError):
             log.debug("discovery cache unavailable; answering without it", exc_info=True)
             return None

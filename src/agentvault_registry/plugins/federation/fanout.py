@@ -24,6 +24,11 @@ from marshmallow import ValidationError
 from agentvault_registry.core.errors import BackendError, FetchFailed, FetchRefused, FetchTimedOut
 from agentvault_registry.core.httpclient import SafeHttpClient
 from agentvault_registry.core.httpclient.tls import ServerIdentityContext
+from agentvault_registry.core.metrics import (
+    FEDERATION_PEER_DURATION,
+    FEDERATION_PEER_REQUESTS,
+    counted_get,
+)
 from agentvault_registry.plugins.discovery.remote import (
     ERROR,
     HOP_HEADER,
@@ -185,6 +190,7 @@ class PeerQuerier:
         if task.cancelled():
             error = f"no answer within the deadline of {self.settings.deadline:g} s"
             if peer.id in round_.in_flight:
+                observe_peer(peer, TIMEOUT, elapsed_ms)
                 self._failed(peer, error)
             return PeerOutcome((), PeerStatus(peer.name, TIMEOUT, elapsed_ms, error))
         if task.exception() is not None:
@@ -213,11 +219,13 @@ class PeerQuerier:
             agents, dropped = await self._query(peer, round_)
         except PeerFailure as failure:
             latency = (time.perf_counter() - started) * 1000
+            observe_peer(peer, failure.status, latency)
             if failure.counts:
                 self._failed(peer, failure.detail)
             status = PeerStatus(peer.name, failure.status, latency, failure.public)
             return PeerOutcome((), status)
         latency = (time.perf_counter() - started) * 1000
+        observe_peer(peer, OK, latency)
         self._succeeded(peer, latency)
         self._spawn(self._keep(key, agents, dropped))
         return PeerOutcome(agents, PeerStatus(peer.name, OK, latency, dropped=dropped))
@@ -326,7 +334,7 @@ class PeerQuerier:
             return None
         try:
             async with asyncio.timeout(CACHE_DEADLINE):
-                value = await self.cache.get(key)
+                value = await counted_get(self.cache, key, purpose="federation")
         except (BackendError, TimeoutError):
             return None
         if value is None:
@@ -345,6 +353,12 @@ class PeerQuerier:
                 await self.cache.set(key, value, ttl=self.settings.cache_ttl)
         except (BackendError, TimeoutError):
             log.debug("federation cache unavailable; answer not kept", exc_info=True)
+
+
+def observe_peer(peer: PeerRecord, status: str, latency_ms: float) -> None:
+    """Record one query to ``peer`` in the federation metrics (cached answers are not queries)."""
+    FEDERATION_PEER_REQUESTS.labels(peer.name, status).inc()
+    FEDERATION_PEER_DURATION.labels(peer.name).observe(latency_ms / 1000)
 
 
 def fetch_failure(exc: FetchFailed, timeout: float) -> PeerFailure:

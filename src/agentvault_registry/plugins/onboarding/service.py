@@ -26,6 +26,7 @@ from agentvault_registry.core.errors import (
     ValidationFailed,
 )
 from agentvault_registry.core.identity import AGENT, Identity
+from agentvault_registry.core.metrics import BOOTSTRAP_TOKENS_CONSUMED, BOOTSTRAP_TOKENS_ISSUED
 from agentvault_registry.plugins.agents.service import CREATED, AgentService
 from agentvault_registry.plugins.auth.api_keys import ApiKeyService, digest
 from agentvault_registry.plugins.auth.scopes import ADMIN
@@ -157,6 +158,7 @@ class OnboardingService:
             metadata=dict(metadata or {}),
         )
         await self.records.add_bootstrap_token(record)
+        BOOTSTRAP_TOKENS_ISSUED.inc()
         return IssuedToken(record, token)
 
     async def tokens(
@@ -236,5 +238,6 @@ class OnboardingService:
                 )
             except BootstrapTokenRefused as exc:
                 raise refused(exc.reason) from None
+        BOOTSTRAP_TOKENS_CONSUMED.inc()
         self.agents.announce(CREATED, stored, actor)
         return Registered(stored, key, draft.warnings)
