@@ -108,9 +108,7 @@ async def test_routes_are_labelled_by_template_never_by_path(aiohttp_client, mak
     assert value(scraped, requests, route="unmatched", **labels) >= 1
 
 
-async def test_a_failing_backend_is_counted_and_the_scrape_still_answers(
-    aiohttp_client, make_app
-):
+async def test_a_failing_backend_is_counted_and_the_scrape_still_answers(aiohttp_client, make_app):
     client = await aiohttp_client(metrics_app(make_app))
     before = await scrape(client)
     await client.app[STORAGE].records.close()
