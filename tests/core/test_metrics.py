@@ -188,7 +188,7 @@ async def test_a_production_token_opens_metrics_to_any_address(aiohttp_client, m
 
 
 def test_a_short_token_or_a_bad_network_is_a_config_error(make_settings):
-    with pytest.raises(ConfigError, match="metrics.token"):
+    with pytest.raises(ConfigError, match=r"metrics\.token"):
         make_settings({"metrics": {"token": "short"}})
-    with pytest.raises(ConfigError, match="metrics.allow_networks"):
+    with pytest.raises(ConfigError, match=r"metrics\.allow_networks"):
         make_settings({"metrics": {"allow_networks": ["not a network"]}})
