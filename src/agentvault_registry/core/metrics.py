@@ -12,6 +12,7 @@ its samples to files there and :func:`render` adds them up.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 #: The route label of a request no route matched (404, 405): one series, whatever the path.
 UNMATCHED = "unmatched"
+#: The status label of a request the client gave up on before the answer (nginx's 499).
+CLIENT_CLOSED_REQUEST = 499
 #: The agents gauge is recounted at most this often (seconds): scrapes must stay cheap.
 AGENT_COUNT_MAX_AGE = 5.0
 #: Agents of one status are counted up to this many (the records backend's count limit).
@@ -124,6 +127,9 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = await handler(request)
         status = response.status
         return response
+    except asyncio.CancelledError:
+        status = CLIENT_CLOSED_REQUEST
+        raise
     except web.HTTPException as exc:  # aiohttp's own: routing, redirects, body limits
         status = exc.status
         raise
