@@ -54,8 +54,10 @@ def metrics_app(make_app, **extra):
     )
 
 
-async def test_a_workload_moves_each_counter_by_what_it_did(aiohttp_client, make_app):
-    client = await aiohttp_client(metrics_app(make_app))
+async def test_a_workload_moves_each_counter_by_what_it_did(
+    aiohttp_client, make_app, records_overrides
+):
+    client = await aiohttp_client(metrics_app(make_app, storage=records_overrides))
     client.app[AGENT_COUNTER].max_age = 0
     before = await scrape(client)
 
