@@ -33,6 +33,10 @@ def samples(text: str) -> dict[tuple[str, frozenset], float]:
     }
 
 
+def _labels(key: tuple[str, frozenset]) -> tuple[str, dict]:
+    return key[0], dict(key[1])
+
+
 def value(scrape: dict, name: str, **labels: str) -> float:
     return scrape.get((name, frozenset(labels.items())), 0.0)
 
@@ -98,6 +102,7 @@ async def test_routes_are_labelled_by_template_never_by_path(aiohttp_client, mak
     agent_id, junk = str(uuid.uuid4()), uuid.uuid4().hex
     assert (await client.get(f"/api/v1/agents/{agent_id}")).status == 404
     assert (await client.get(f"/no/such/{junk}")).status == 404
+    assert (await client.request("PROPFIND", "/health")).status == 405
 
     response = await client.get("/metrics")
     text = await response.text()
@@ -108,6 +113,9 @@ async def test_routes_are_labelled_by_template_never_by_path(aiohttp_client, mak
     labels = {"method": "GET", "status": "404"}
     assert value(scraped, requests, route="/api/v1/agents/{agent_id}", **labels) >= 1
     assert value(scraped, requests, route="unmatched", **labels) >= 1
+    unknown_method = {"method": "other", "route": "unmatched", "status": "405"}
+    assert value(scraped, requests, **unknown_method) >= 1
+    assert not any(labels.get("method") == "PROPFIND" for _, labels in map(_labels, scraped))
 
 
 async def test_a_failing_backend_is_counted_and_the_scrape_still_answers(aiohttp_client, make_app):

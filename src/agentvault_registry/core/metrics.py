@@ -32,7 +32,7 @@ from prometheus_client import (
 )
 
 from agentvault_registry.core.appkeys import STORAGE
-from agentvault_registry.core.errors import BackendError
+from agentvault_registry.core.errors import BackendError, RegistryError
 from agentvault_registry.storage_backends.agents import STATUSES, AgentFilter
 from agentvault_registry.storage_backends.base import CacheBackend, RecordsBackend
 from agentvault_registry.storage_backends.storage import Storage
@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 #: The route label of a request no route matched (404, 405): one series, whatever the path.
 UNMATCHED = "unmatched"
+#: Methods labelled as themselves; any other (clients may send any token) is "other".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 #: The status label of a request the client gave up on before the answer (nginx's 499).
 CLIENT_CLOSED_REQUEST = 499
 #: The agents gauge is recounted at most this often (seconds): scrapes must stay cheap.
@@ -140,11 +143,13 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         status = exc.status
         _count_backend_error(request.app, exc)
         raise
-    except Exception as exc:
-        status = getattr(exc, "status", 500)
+    except RegistryError as exc:
+        status = exc.status
         raise
     finally:
-        labels = (request.method, route_template(request), str(status))
+        # Anything else is answered 500 by the error middleware: status keeps its default.
+        method = request.method if request.method in KNOWN_METHODS else OTHER_METHOD
+        labels = (method, route_template(request), str(status))
         REQUESTS.labels(*labels).inc()
         REQUEST_DURATION.labels(*labels).observe(time.perf_counter() - started)
 
