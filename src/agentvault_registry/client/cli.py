@@ -33,6 +33,7 @@ from agentvault_registry.client.importer import (
     card_files,
     import_cards,
     journal_path,
+    registered_hashes,
 )
 
 EXIT_FAILURE = 1
@@ -84,14 +85,22 @@ def emit(settings: ClientSettings, document: Any, text: str) -> None:
     click.echo(json.dumps(document, indent=2) if settings.as_json else text)
 
 
+#: Capabilities shown on an agent's line; the rest is counted.
+SHOWN_CAPABILITIES = 6
+
+
 def agent_line(agent: dict[str, Any]) -> str:
-    origin = f"  [{agent['origin_registry_name']}]" if agent.get("is_federated") else ""
-    capabilities = ", ".join(agent.get("capabilities") or [])
-    return (
-        f"{agent.get('humanReadableId', agent.get('id'))}  {agent.get('name', '')}"
-        + (f"  ({capabilities})" if capabilities else "")
-        + origin
-    )
+    """One agent as a line: its humanReadableId, name, some capabilities, where it lives."""
+    capabilities = list(agent.get("capabilities") or [])
+    shown = ", ".join(capabilities[:SHOWN_CAPABILITIES])
+    if len(capabilities) > SHOWN_CAPABILITIES:
+        shown += f", +{len(capabilities) - SHOWN_CAPABILITIES} more"
+    line = f"{agent.get('humanReadableId', agent.get('id'))}  {agent.get('name', '')}"
+    if shown:
+        line += f"  ({shown})"
+    if agent.get("is_federated"):
+        line += f"  [{agent.get('origin_registry_name') or agent.get('registry_url')}]"
+    return line
 
 
 # ------------------------------------------------------------------------- session
@@ -103,13 +112,15 @@ def agent_line(agent: dict[str, Any]) -> str:
 async def login(client: RegistryClient, settings: ClientSettings, username: str | None) -> None:
     """Log in and remember the registry and an API key for the next commands.
 
-    With --api-key, that key is checked and stored. Otherwise the password logs in and a new
-    API key is created and stored in its place: the password itself is never written down.
+    With --api-key (or $AGENTVAULT_REGISTRY_API_KEY), that key is checked and stored.
+    Otherwise the password logs in and a new API key is created and stored in its place: the
+    password itself is never written down.
     """
-    if settings.api_key and client.api_key:
+    if settings.api_key_source in {"flag", "env"}:
         user = await client.me()
         key_id = None
     else:
+        client.api_key = None  # a key stored before is replaced, not used to log in
         username = username or click.prompt("Username or email")
         password = click.prompt("Password", hide_input=True)
         by = {"email": username} if "@" in username else {"username": username}
@@ -309,11 +320,17 @@ async def import_command(
     journal = Journal(journal_path(config.config_dir(), sources))
     if fresh:
         journal.entries = {}
+    present = await registered_hashes(client)
     with click.progressbar(
         length=len(files), label="Importing", file=sys.stderr, show_pos=True
     ) as bar:
         summary = await import_cards(
-            client, files, journal, concurrency=concurrency, progress=lambda _: bar.update(1)
+            client,
+            files,
+            journal,
+            present,
+            concurrency=concurrency,
+            progress=lambda _: bar.update(1),
         )
     emit(settings, summary.as_json(), summary_text(summary))
 

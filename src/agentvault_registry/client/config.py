@@ -75,6 +75,8 @@ class ClientSettings:
     url: str
     api_key: str | None
     output: str
+    #: Where ``api_key`` came from: "flag", "env", "file", or None without one.
+    api_key_source: str | None = None
 
     @property
     def as_json(self) -> bool:
@@ -105,11 +107,9 @@ def resolve_settings(
         raise ClientConfigError(
             f"{directory / CONFIG_FILE}: output must be one of {', '.join(OUTPUTS)}"
         )
-    return ClientSettings(
-        url=chosen_url,
-        api_key=api_key or os.environ.get(API_KEY_ENV) or stored_key,
-        output=output,
-    )
+    sources = (("flag", api_key), ("env", os.environ.get(API_KEY_ENV)), ("file", stored_key))
+    source, key = next(((name, value) for name, value in sources if value), (None, None))
+    return ClientSettings(url=chosen_url, api_key=key, output=output, api_key_source=source)
 
 
 def store_credentials(url: str, api_key: str, key_id: str | None = None) -> Path:

@@ -178,17 +178,19 @@ async def import_cards(
     client: RegistryClient,
     files: Sequence[Path],
     journal: Journal,
+    present: dict[str, str],
     *,
     concurrency: int = 4,
     progress: Callable[[Outcome], None] = lambda outcome: None,
 ) -> Summary:
-    """Publish every file of ``files`` not yet registered, ``concurrency`` at a time.
+    """Publish every file of ``files`` whose hash is not among the ``present`` ones (what
+    :func:`registered_hashes` found), ``concurrency`` at a time.
 
     A refusal (a 4xx with the registry's error) is one file's outcome and never stops the
     run; losing the registry (connection errors, 401, 5xx, a rate limit it does not lift)
     does, with the journal kept so far.
     """
-    present = await registered_hashes(client)
+    present = dict(present)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(path: Path) -> Outcome:
