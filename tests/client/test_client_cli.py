@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from client_harness import new_developer
+from client_harness import ThreadedRegistry, client_overrides, new_developer
 
 from agentvault_registry.cli import cli
 from agentvault_registry.client import config
@@ -288,3 +288,35 @@ def test_logging_in_again_replaces_the_stored_key(logged_in, developer):
     again = run("login", "--url", logged_in, input=f"{developer}\n{PASSWORD}\n")
     assert again.exit_code == 0, again.output
     assert config.stored_credentials()["api_key"] not in {first, None}
+
+
+def test_two_files_with_the_same_card_make_one_agent(logged_in, tmp_path):
+    write_card(tmp_path / "c", "a.json", V1_CARD)
+    write_card(tmp_path / "c", "copy.json", V1_CARD)
+    summary = import_json(tmp_path / "c")
+    assert (summary["accepted"], summary["already_present"]) == (1, 1)
+
+
+def test_a_torn_journal_line_only_costs_that_file_a_resend(logged_in, tmp_path, client_config_dir):
+    write_card(tmp_path / "c", "refused.json", REFUSED_CARD)
+    import_json(tmp_path / "c")
+    (journal,) = (client_config_dir / "imports").glob("*.jsonl")
+    journal.write_text(journal.read_text() + '{"file": "tor')
+    again = import_json(tmp_path / "c")
+    assert again["refused"] == 1
+
+
+def test_import_waits_out_the_creation_rate_limit(make_settings, tmp_path):
+    limited = ThreadedRegistry(
+        make_settings,
+        client_overrides(tmp_path / "limited", rate_limits={"agents.create": "2/second"}),
+    )
+    try:
+        username, _ = limited.run(new_developer(limited.registry))
+        assert run("login", "--url", limited.url, input=f"{username}\n{PASSWORD}\n").exit_code == 0
+        for number in range(5):
+            write_card(tmp_path / "c", f"{number}.json", V1_CARD | {"version": f"1.0.{number}"})
+        summary = import_json(tmp_path / "c")
+    finally:
+        limited.close()
+    assert (summary["accepted"], summary["refused"]) == (5, 0)

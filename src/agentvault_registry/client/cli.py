@@ -319,7 +319,7 @@ async def import_command(
     files = card_files(sources)
     journal = Journal(journal_path(config.config_dir(), sources))
     if fresh:
-        journal.entries = {}
+        journal.forget()
     present = await registered_hashes(client)
     with click.progressbar(
         length=len(files), label="Importing", file=sys.stderr, show_pos=True

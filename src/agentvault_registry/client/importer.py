@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import json
 import os
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,7 +29,6 @@ SOURCE_KEY = "importedFrom"
 ACCEPTED = "accepted"
 PRESENT = "present"
 REFUSED = "refused"
-JOURNAL_VERSION = 1
 #: Retries of a card creation answered 429 (the limiter refused it before anything was
 #: written, so resending is safe).
 CREATE_RETRIES = 8
@@ -94,35 +94,56 @@ def journal_path(directory: Path, sources: Sequence[Path]) -> Path:
     """The journal of an import of ``sources`` (one per set of sources, never inside them:
     a corpus may be read-only or shared)."""
     key = "\n".join(sorted(str(source.resolve()) for source in sources))
-    return directory / "imports" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    return directory / "imports" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.jsonl"
 
 
 class Journal:
-    """Per file, its hash and the outcome last recorded for it, kept on disk."""
+    """Per file, its hash and the outcome last recorded for it: one JSON line appended per
+    outcome (a run killed mid-write loses at most its last line), the last line of a file
+    winning when it is read back."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.entries: dict[str, dict[str, Any]] = {}
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return  # no journal, or a torn one: start afresh, the registry knows the rest
-        if isinstance(document, dict) and document.get("version") == JOURNAL_VERSION:
-            self.entries = dict(document.get("files") or {})
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                self.entries[entry["file"]] = entry
+            except (ValueError, TypeError, KeyError):
+                continue  # a torn last line: that file is simply imported again
+        if len(lines) > 2 * len(self.entries) + 16:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rewrite the journal with one line per file (each run appends a line per file)."""
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        lines = "".join(json.dumps(entry) + "\n" for entry in self.entries.values())
+        temporary.write_text(lines, encoding="utf-8")
+        os.replace(temporary, self.path)
 
     def recorded(self, file: str, sha256: str) -> Outcome | None:
         entry = self.entries.get(file)
         if not entry or entry.get("sha256") != sha256:
             return None
-        return Outcome(**entry)
+        try:
+            return Outcome(**entry)
+        except TypeError:
+            return None  # written by another version of the client
+
+    def forget(self) -> None:
+        """Start afresh: what the journal knew is ignored and overwritten."""
+        self.entries = {}
+        self.path.unlink(missing_ok=True)
 
     def record(self, outcome: Outcome) -> None:
         self.entries[outcome.file] = asdict(outcome)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        document = {"version": JOURNAL_VERSION, "files": self.entries}
-        temporary.write_text(json.dumps(document, indent=1), encoding="utf-8")
-        os.replace(temporary, self.path)
+        with self.path.open("a", encoding="utf-8") as journal:
+            journal.write(json.dumps(asdict(outcome)) + "\n")
 
 
 async def registered_hashes(client: RegistryClient) -> dict[str, str]:
@@ -192,20 +213,28 @@ async def import_cards(
     """
     present = dict(present)
     gate = asyncio.Semaphore(concurrency)
+    # Two files with the same bytes: the second waits for the first, then finds it present.
+    same_bytes: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def one(path: Path) -> Outcome:
         name = str(path)
-        raw = path.read_bytes()
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            outcome = Outcome(name, "", REFUSED, code="unreadable_file", message=str(exc))
+            progress(outcome)
+            return outcome
         sha256 = hashlib.sha256(raw).hexdigest()
-        if sha256 in present:
-            outcome = Outcome(name, sha256, PRESENT, agent_id=present[sha256])
-        else:
-            outcome = journal.recorded(name, sha256)
-            if outcome is None or outcome.status != REFUSED:
-                async with gate:
-                    outcome = await _publish(client, path, raw, sha256, name)
-                if outcome.status == ACCEPTED:
-                    present[sha256] = outcome.agent_id or ""
+        async with same_bytes[sha256]:
+            if sha256 in present:
+                outcome = Outcome(name, sha256, PRESENT, agent_id=present[sha256])
+            else:
+                outcome = journal.recorded(name, sha256)
+                if outcome is None or outcome.status != REFUSED:
+                    async with gate:
+                        outcome = await _publish(client, path, raw, sha256, name)
+                    if outcome.status == ACCEPTED:
+                        present[sha256] = outcome.agent_id or ""
         journal.record(outcome)
         progress(outcome)
         return outcome
