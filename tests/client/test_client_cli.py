@@ -320,3 +320,8 @@ def test_import_waits_out_the_creation_rate_limit(make_settings, tmp_path):
     finally:
         limited.close()
     assert (summary["accepted"], summary["refused"]) == (5, 0)
+
+
+@pytest.mark.parametrize("url", ["not-a-url", "ftp://127.0.0.1/registry"])
+def test_a_malformed_registry_url_is_one_error_line(url):
+    assert "cannot reach" in one_error_line(run("agents", "list", "--url", url))
