@@ -19,6 +19,7 @@ import click
 import pluggy
 
 from agentvault_registry import __version__
+from agentvault_registry.client.cli import register_commands as register_client_commands
 from agentvault_registry.config.dump import settings_as_dict
 from agentvault_registry.config.loader import (
     gather_raw_config,
@@ -192,6 +193,10 @@ def plugins_command(config_file: str | None, as_json: bool) -> None:
     for row in rows:
         click.echo(f"{row['name']}  ({row['module']})")
         click.echo(f"    hooks: {', '.join(row['hooks']) or '-'}")
+
+
+# The client commands (login, agents, search, import...) talk to a registry over its API.
+register_client_commands(cli)
 
 
 def add_plugin_commands(group: click.Group) -> None:
