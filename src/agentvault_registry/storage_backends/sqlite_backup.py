@@ -35,7 +35,7 @@ DERIVED_TABLES = frozenset(
 _FTS_SHADOW = re.compile(r"^agents_fts_")
 
 
-def _is_derived(name: str) -> bool:
+def is_derived_table(name: str) -> bool:
     return name in DERIVED_TABLES or name.startswith("sqlite_") or bool(_FTS_SHADOW.match(name))
 
 
@@ -155,7 +155,7 @@ async def _tables(conn: aiosqlite.Connection) -> list[TableInfo]:
     )
     tables = []
     for name, sql in listed:
-        if _is_derived(name):
+        if is_derived_table(name):
             continue
         columns = await conn.execute_fetchall(f"PRAGMA table_info({_quote(name)})")
         references = await conn.execute_fetchall(f"PRAGMA foreign_key_list({_quote(name)})")
