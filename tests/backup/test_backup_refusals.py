@@ -60,6 +60,20 @@ async def test_a_newer_schema_is_refused(backup, target):
     await refused(target, backup, "schema_version 9999 is newer")
 
 
+async def test_a_manifest_naming_a_file_outside_the_backup_is_refused(backup, target):
+    manifest = json.loads((backup / "manifest.json").read_text())
+    manifest["tables"]["users"]["file"] = "../../etc/passwd"
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    await refused(target, backup, "names a file outside the backup")
+
+
+async def test_a_manifest_without_its_fields_is_refused(backup, target):
+    manifest = json.loads((backup / "manifest.json").read_text())
+    del manifest["blobs"]
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    await refused(target, backup, "the backup is malformed")
+
+
 async def test_a_registry_with_data_is_not_overwritten(aiohttp_client, backup, target):
     await fill_registry(aiohttp_client, *target)
     await refused(target, backup, "the target registry is not empty")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from backup_source import dump, fill_registry, registry_overrides
+from backup_source import dump, fill_registry, registry_overrides, served
 
 from agentvault_registry.backup.service import export_all, import_all, opened
 from agentvault_registry.core.app import create_app
@@ -44,9 +44,9 @@ async def test_sqlite_to_postgresql_keeps_every_row_and_blob(
     aiohttp_client, make_settings, fresh_postgres_dsn, tmp_path
 ):
     source_overrides = registry_overrides()
-    await fill_registry(
-        aiohttp_client, *make_settings({**source_overrides, "data_dir": str(tmp_path / "source")})
-    )
+    source = make_settings({**source_overrides, "data_dir": str(tmp_path / "source")})
+    filled = await fill_registry(aiohttp_client, *source)
+    served_before = await served(await aiohttp_client(create_app(*source)), filled)
     before, after, target = await move(
         make_settings,
         source_overrides,
@@ -60,6 +60,8 @@ async def test_sqlite_to_postgresql_keeps_every_row_and_blob(
     assert after == before
 
     client = await aiohttp_client(create_app(*target))
+    assert await served(client, filled) == served_before
+    assert served_before["login"] == 200 and len(filled.agent_ids) == 3
     found = await client.get("/api/v1/discovery/agents", params={"q": "forecasts"})
     assert found.status == 200, await found.text()
     assert [agent["name"] for agent in (await found.json())["agents"]] == ["Weather Oracle"]
@@ -82,6 +84,7 @@ async def test_sqlite_to_postgresql_keeps_every_row_and_blob(
                 [t for t in await records.backup_tables() if t.name == "agent_events"]
             )
         ]
+    await client.close()
     seqs = [row["seq"] for _, row in events]
     assert len(seqs) == len(set(seqs)) == len(before["tables"]["agent_events"]) + 1
 

@@ -105,6 +105,15 @@ def read_manifest(directory: Path, latest_schema: int) -> dict[str, Any]:
             f"the backup's schema_version {schema!r} is newer than this registry's "
             f"({latest_schema}): import it with the version that made it or a newer one"
         )
+    try:
+        _check_contents(directory, manifest)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        # A manifest or index entry without its fields, or a data line that is not JSON.
+        raise BackupError(f"the backup is malformed: {MANIFEST} or a file it lists") from None
+    return manifest
+
+
+def _check_contents(directory: Path, manifest: dict[str, Any]) -> None:
     for entry in manifest["tables"].values():
         _check_file(directory, entry["file"], entry["sha256"])
         rows = sum(1 for _ in read_lines(directory / entry["file"]))
@@ -120,12 +129,11 @@ def read_manifest(directory: Path, latest_schema: int) -> dict[str, Any]:
         count += 1
     if count != blobs["count"]:
         raise BackupError(f"{BLOB_INDEX} lists {count} blobs, the manifest says {blobs['count']}")
-    return manifest
 
 
 def _check_file(directory: Path, name: str, expected: str) -> None:
     path = directory / name
-    if path.resolve().parent != (directory / name).parent.resolve() or ".." in Path(name).parts:
+    if not path.resolve().is_relative_to(directory.resolve()):
         raise BackupError(f"the manifest names a file outside the backup: {name}")
     if not path.is_file():
         raise BackupError(f"{name} is missing from the backup")

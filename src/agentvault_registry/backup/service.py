@@ -27,6 +27,7 @@ from agentvault_registry.backup.archive import (
     writable_directory,
 )
 from agentvault_registry.config.settings import Settings
+from agentvault_registry.core.errors import Conflict
 from agentvault_registry.storage_backends.backup import DERIVED_META_KEYS, TableInfo
 from agentvault_registry.storage_backends.base import BlobBackend, RecordsBackend
 from agentvault_registry.storage_backends.migrations import load_migrations
@@ -154,7 +155,11 @@ async def import_all(
             for name, entry in manifest["tables"].items()
         }
         imported = [_restrict(table, manifest["tables"].get(table.name)) for table in tables]
-        await records.import_rows([table for table in imported if table is not None], rows)
+        try:
+            await records.import_rows([table for table in imported if table is not None], rows)
+        except (Conflict, ValueError, TypeError) as exc:
+            # Checksums match but the rows do not fit: a backup edited and re-summed by hand.
+            raise BackupError(f"the backup's records cannot be imported: {exc}") from None
         for name, entry in manifest["tables"].items():
             summary.rows[name] = entry["rows"]
             progress(f"imported {entry['rows']} rows of {name}")

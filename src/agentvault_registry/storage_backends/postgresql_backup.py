@@ -8,6 +8,7 @@ largest imported id so new rows do not collide.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 DERIVED_TABLES = frozenset(
     {"schema_migrations", "agent_search", "agent_term_counts", "agent_word_counts"}
 )
+
+#: Rows per COPY.
+COPY_CHUNK = 5000
 
 _KINDS = {
     "text": "text",
@@ -199,9 +203,10 @@ async def _copy(
     data_types: dict[str, str],
     rows: Iterable[dict[str, Any]],
 ) -> None:
-    records = [tuple(from_neutral(t, row.get(c)) for c, t in data_types.items()) for row in rows]
-    if records:
-        await conn.copy_records_to_table(table, records=records, columns=list(data_types))
+    """COPY in chunks: a table of any size is never held in memory whole."""
+    records = (tuple(from_neutral(t, row.get(c)) for c, t in data_types.items()) for row in rows)
+    while chunk := list(itertools.islice(records, COPY_CHUNK)):
+        await conn.copy_records_to_table(table, records=chunk, columns=list(data_types))
 
 
 async def _advance_sequences(conn: asyncpg.Connection, table: str) -> None:

@@ -130,10 +130,13 @@ class SqliteBackup(BackupRecords):
                     f"INSERT INTO {_quote(table.name)} ({_names(columns)})"
                     f" VALUES ({', '.join('?' for _ in columns)})"
                 )
-                for row in rows.get(table.name, ()):
-                    await conn.execute(
-                        sql, tuple(from_neutral(table.columns[c], row.get(c)) for c in columns)
-                    )
+                await conn.executemany(
+                    sql,
+                    (
+                        tuple(from_neutral(table.columns[c], row.get(c)) for c in columns)
+                        for row in rows.get(table.name, ())
+                    ),
+                )
         # AUTOINCREMENT keeps its high-water mark in sqlite_sequence, which explicit ids
         # advance by themselves; the discovery index is rebuilt because its version is gone.
         await self.migrate()  # type: ignore[attr-defined]
