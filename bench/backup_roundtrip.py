@@ -59,7 +59,8 @@ async def main(count: int, dsn: str) -> None:
         await target_blobs.close()
         size = sum(f.stat().st_size for f in (scratch / "backup").rglob("*") if f.is_file())
         print(
-            "| agents | export-all (SQLite) | import-all (PostgreSQL, incl. reindex) | backup size |"
+            "| agents | export-all (SQLite) | import-all (PostgreSQL, incl. reindex)"
+            " | backup size |"
         )
         print("|---|---|---|---|")
         print(f"| {count} | {exported:.2f} s | {imported:.2f} s | {size / 1e6:.1f} MB |")
