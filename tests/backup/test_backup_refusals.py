@@ -8,7 +8,7 @@ import pytest
 from backup_source import dump, fill_registry, registry_overrides
 from click.testing import CliRunner
 
-from agentvault_registry.backup.archive import BackupError
+from agentvault_registry.backup.archive import BackupError, file_sha256
 from agentvault_registry.backup.service import export_all, import_all, opened
 from agentvault_registry.cli import cli
 
@@ -72,6 +72,17 @@ async def test_a_manifest_without_its_fields_is_refused(backup, target):
     del manifest["blobs"]
     (backup / "manifest.json").write_text(json.dumps(manifest))
     await refused(target, backup, "the backup is malformed")
+
+
+async def test_rows_that_do_not_fit_leave_the_target_empty(backup, target):
+    """A backup edited by hand with its checksums recomputed: two users with one id."""
+    users = backup / "records" / "users.jsonl"
+    lines = users.read_text().splitlines(keepends=True)
+    users.write_text("".join(lines + lines[:1]))
+    manifest = json.loads((backup / "manifest.json").read_text())
+    manifest["tables"]["users"].update(rows=len(lines) + 1, sha256=file_sha256(users))
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    await refused(target, backup, "the backup's contents cannot be imported")
 
 
 async def test_a_registry_with_data_is_not_overwritten(aiohttp_client, backup, target):

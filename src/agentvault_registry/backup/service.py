@@ -131,8 +131,9 @@ async def import_all(
 ) -> Summary:
     """Migrate the target, check the backup whole, then write blobs and records.
 
-    Blobs go first: they are inert until a record names them, so a failure half-way leaves
-    no record pointing at a missing blob. The records go in one transaction.
+    Blobs go first: they are inert until a record names them, so no record ever points at a
+    missing blob. The records go in one transaction; when it fails, the blobs written are
+    deleted again, leaving the registry as empty as it was.
     """
     await records.migrate()
     latest = load_migrations(records.name)[-1].version
@@ -145,21 +146,28 @@ async def import_all(
                 "the target registry is not empty: import-all restores into a new registry only"
             )
         summary = Summary(blobs=manifest["blobs"]["count"])
-        for blob in read_lines(directory / BLOB_INDEX):
-            await blobs.put(
-                blob["key"], (directory / blob["file"]).read_bytes(), blob["content_type"]
-            )
-        progress(f"imported {summary.blobs} blobs")
-        rows = {
-            name: read_lines(directory / entry["file"])
-            for name, entry in manifest["tables"].items()
-        }
-        imported = [_restrict(table, manifest["tables"].get(table.name)) for table in tables]
+        written: list[str] = []
         try:
+            for blob in read_lines(directory / BLOB_INDEX):
+                data = (directory / blob["file"]).read_bytes()
+                await blobs.put(blob["key"], data, blob["content_type"])
+                written.append(blob["key"])
+            progress(f"imported {summary.blobs} blobs")
+            rows = {
+                name: read_lines(directory / entry["file"])
+                for name, entry in manifest["tables"].items()
+            }
+            imported = [_restrict(table, manifest["tables"].get(table.name)) for table in tables]
             await records.import_rows([table for table in imported if table is not None], rows)
         except (Conflict, ValueError, TypeError) as exc:
-            # Checksums match but the rows do not fit: a backup edited and re-summed by hand.
-            raise BackupError(f"the backup's records cannot be imported: {exc}") from None
+            # Checksums match but the contents do not fit (a backup edited and re-summed by
+            # hand): the records transaction rolled back; the blobs go too, so the registry is
+            # empty again and a corrected backup can be imported.
+            await _delete(blobs, written)
+            raise BackupError(f"the backup's contents cannot be imported: {exc}") from None
+        except BaseException:
+            await _delete(blobs, written)
+            raise
         for name, entry in manifest["tables"].items():
             summary.rows[name] = entry["rows"]
             progress(f"imported {entry['rows']} rows of {name}")
@@ -183,6 +191,11 @@ def _restrict(table: TableInfo, entry: dict[str, Any] | None) -> TableInfo | Non
         return None
     columns = {c: kind for c, kind in table.columns.items() if c in entry["columns"]}
     return TableInfo(table.name, columns, table.references)
+
+
+async def _delete(blobs: BlobBackend, keys: list[str]) -> None:
+    for key in keys:
+        await blobs.delete(key)
 
 
 async def _has_blobs(blobs: BlobBackend) -> bool:
