@@ -199,6 +199,15 @@ def plugins_command(config_file: str | None, as_json: bool) -> None:
 register_client_commands(cli)
 
 
+def _register_backup_commands() -> None:
+    from agentvault_registry.backup.commands import register
+
+    register(cli, config_option, user_errors, load)
+
+
+_register_backup_commands()
+
+
 def add_plugin_commands(group: click.Group) -> None:
     """Let plugins add subcommands; a broken config only hides them (the commands report it)."""
     try:

@@ -24,6 +24,7 @@ from typing import ClassVar
 from agentvault_registry.core.errors import BackendError, Conflict
 from agentvault_registry.storage_backends.accounts import AccountsRecords
 from agentvault_registry.storage_backends.agents import AgentsRecords
+from agentvault_registry.storage_backends.backup import BackupRecords
 from agentvault_registry.storage_backends.discovery import DiscoveryRecords
 from agentvault_registry.storage_backends.federation import FederationRecords
 from agentvault_registry.storage_backends.health import HealthRecords
@@ -99,6 +100,7 @@ class RecordsBackend(
     OnboardingRecords,
     FederationRecords,
     HealthRecords,
+    BackupRecords,
 ):
     """Durable, queryable records: users, agents, tokens, keys, peers, events.
 

@@ -27,6 +27,7 @@ from agentvault_registry.storage_backends.base import (
 from agentvault_registry.storage_backends.migrations import load_migrations, pending_migrations
 from agentvault_registry.storage_backends.postgresql_accounts import PostgresAccounts
 from agentvault_registry.storage_backends.postgresql_agents import PostgresAgents
+from agentvault_registry.storage_backends.postgresql_backup import PostgresBackup
 from agentvault_registry.storage_backends.postgresql_discovery import (
     PostgresDiscovery,
     rebuild_index_if_outdated,
@@ -138,6 +139,7 @@ class PostgresOptions(Schema):
 
 
 class PostgresRecords(
+    PostgresBackup,
     PostgresAccounts,
     PostgresAgents,
     PostgresDiscovery,

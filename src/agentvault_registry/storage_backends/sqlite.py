@@ -28,6 +28,7 @@ from agentvault_registry.storage_backends.migrations import (
 from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.sqlite_accounts import SqliteAccounts
 from agentvault_registry.storage_backends.sqlite_agents import SqliteAgents
+from agentvault_registry.storage_backends.sqlite_backup import SqliteBackup
 from agentvault_registry.storage_backends.sqlite_discovery import SqliteDiscovery
 from agentvault_registry.storage_backends.sqlite_federation import SqliteFederation
 from agentvault_registry.storage_backends.sqlite_health import SqliteHealth
@@ -68,6 +69,7 @@ class SqliteOptions(Schema):
 
 
 class SqliteRecords(
+    SqliteBackup,
     SqliteAccounts,
     SqliteAgents,
     SqliteDiscovery,
