@@ -15,6 +15,9 @@ LIMITS = (
     "auth.api_keys",
     "agents.create",
     "discovery.search",
+    "auth.verify_email",
+    "bootstrap.request",
+    "onboard.register_failures",
 )
 ADMIN_FEED = "/api/v1/admin/activity"
 OWN_FEED = "/api/v1/me/activity"
@@ -23,7 +26,10 @@ STATS = "/api/v1/admin/stats"
 
 def app_overrides(**extra: Any) -> dict[str, Any]:
     overrides: dict[str, Any] = {
-        "plugins": {"auth": {"bcrypt_cost": 4}},
+        "plugins": {
+            "auth": {"bcrypt_cost": 4},
+            "federation": {"allow_http": True, "allow_private_peers": True},
+        },
         "rate_limits": {name: "100000/minute" for name in LIMITS},
     }
     return merged(overrides, extra)
