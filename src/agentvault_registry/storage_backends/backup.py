@@ -6,6 +6,7 @@ hand, so a table a later migration adds is exported without code changes. Values
 backend-neutral form, by column kind:
 
 - ``timestamp``: ISO-8601 in UTC with microseconds (``2026-01-02T03:04:05.000006+00:00``)
+- ``date``: an ISO-8601 calendar day (``2026-01-02``)
 - ``json``: the JSON value itself (PostgreSQL ``text[]`` columns are JSON arrays too)
 - ``boolean``: true/false; ``bytes``: base64; ``integer``, ``real``, ``text``: as they are
 """
@@ -19,7 +20,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = frozenset({"text", "integer", "real", "boolean", "timestamp", "json", "bytes"})
+KINDS = frozenset({"text", "integer", "real", "boolean", "timestamp", "date", "json", "bytes"})
 
 #: registry_meta keys that describe derived data: dropped on import so the target rebuilds it.
 DERIVED_META_KEYS = frozenset({"discovery_index_version"})

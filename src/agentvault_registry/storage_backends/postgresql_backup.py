@@ -45,6 +45,7 @@ _KINDS = {
     "numeric": "real",
     "boolean": "boolean",
     "timestamp with time zone": "timestamp",
+    "date": "date",
     "jsonb": "json",
     "json": "json",
     "ARRAY": "json",
@@ -91,6 +92,8 @@ def to_neutral(data_type: str, value: Any) -> Any:
         return list(value)
     if data_type == "timestamp with time zone":
         return neutral_timestamp(value)
+    if data_type == "date":
+        return value.isoformat()
     if data_type == "bytea":
         return encode_bytes(value)
     if data_type in ("real", "double precision", "numeric"):
@@ -105,6 +108,8 @@ def from_neutral(data_type: str, value: Any) -> Any:
         return json.dumps(value, ensure_ascii=False)
     if data_type == "timestamp with time zone":
         return dt.datetime.fromisoformat(value)
+    if data_type == "date":
+        return dt.date.fromisoformat(value)
     if data_type == "bytea":
         return decode_bytes(value)
     return value

@@ -2,8 +2,8 @@
 
 SQLite keeps timestamps, JSON and booleans in TEXT and INTEGER columns, so a column's kind is
 read from the conventions every migration follows: ``CHECK (col IN (0, 1))`` marks a boolean,
-``json_valid(col)`` a JSON column, and a TEXT column named ``*_at`` or ``hour`` holds a
-timestamp. The backup tests check these kinds against PostgreSQL's declared types, table by
+``json_valid(col)`` a JSON column, a TEXT column named ``*_at`` or ``hour`` holds a
+timestamp and one named ``day`` a calendar day. The backup tests check these kinds against PostgreSQL's declared types, table by
 table, so a migration that breaks a convention fails there.
 """
 
@@ -54,6 +54,8 @@ def column_kind(table_sql: str, column: str, declared: str) -> str:
         return "bytes"
     if column.endswith("_at") or column == "hour":
         return "timestamp"
+    if column == "day":
+        return "date"
     return "text"
 
 
@@ -66,6 +68,8 @@ def to_neutral(kind: str, value: Any) -> Any:
         return bool(value)
     if kind == "timestamp":
         return neutral_timestamp(dt.datetime.fromisoformat(value))
+    if kind == "date":
+        return dt.date.fromisoformat(value).isoformat()
     if kind == "bytes":
         return encode_bytes(value)
     return value
@@ -80,6 +84,8 @@ def from_neutral(kind: str, value: Any) -> Any:
         return int(bool(value))
     if kind == "timestamp":
         return neutral_timestamp(dt.datetime.fromisoformat(value))
+    if kind == "date":
+        return dt.date.fromisoformat(value).isoformat()
     if kind == "bytes":
         return decode_bytes(value)
     return value

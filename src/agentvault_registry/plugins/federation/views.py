@@ -6,10 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
+from agentvault_registry.core.activity import record_activity
 from agentvault_registry.core.appkeys import PLUGIN_MANAGER, SETTINGS
 from agentvault_registry.core.asyncutils import first_result
 from agentvault_registry.core.errors import NotFound
-from agentvault_registry.core.identity import requires
+from agentvault_registry.core.identity import current_identity, requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.pagination import pagination
 from agentvault_registry.core.ratelimit import rate_limit
@@ -43,6 +44,28 @@ def _peer_id(request: web.Request) -> str:
     return peer_id
 
 
+async def _record(request: web.Request, action: str, peer_id: str, peer: Any = None) -> None:
+    """An entry of an admin's change to a peer (its name, URL and status; never a token)."""
+    details = (
+        {}
+        if peer is None
+        else {
+            "name": peer.name,
+            "registry_url": peer.registry_url,
+            "status": peer.status,
+        }
+    )
+    await record_activity(
+        request.app,
+        action,
+        actor=current_identity(request),
+        subject_type="peer",
+        subject_id=peer_id,
+        owner_id=None,
+        details=details,
+    )
+
+
 def _issued(issued: IssuedPeer, status: int) -> web.Response:
     body = PEER_JSON.dump(issued.peer) | {"inbound_token": issued.inbound_token}
     return web.json_response(body, status=status, headers=NO_STORE)
@@ -64,6 +87,7 @@ def _issued(issued: IssuedPeer, status: int) -> web.Response:
 async def add_peer(request: web.Request) -> web.Response:
     body = await read_json(request, CREATE)
     issued = await request.app[PEER_SERVICE].add(body)
+    await _record(request, "peer.added", issued.peer.id, issued.peer)
     response = _issued(issued, 201)
     response.headers["Location"] = f"{PEERS}/{issued.peer.id}"
     return response
@@ -109,13 +133,16 @@ async def update_peer(request: web.Request) -> web.Response:
     peer_id = _peer_id(request)
     body = await read_json(request, UPDATE)
     peer = await request.app[PEER_SERVICE].update(peer_id, body)
+    await _record(request, "peer.updated", peer_id, peer)
     return web.json_response(PEER_JSON.dump(peer))
 
 
 @api_doc("Remove a peer registry", tags=ADMIN_TAGS, status=204, errors=[404])
 @requires(role=ADMIN)
 async def delete_peer(request: web.Request) -> web.Response:
-    await request.app[PEER_SERVICE].delete(_peer_id(request))
+    peer_id = _peer_id(request)
+    await request.app[PEER_SERVICE].delete(peer_id)
+    await _record(request, "peer.removed", peer_id)
     return web.Response(status=204)
 
 

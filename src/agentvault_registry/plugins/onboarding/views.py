@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 from marshmallow import ValidationError
 
+from agentvault_registry.core.activity import record_activity
 from agentvault_registry.core.appkeys import RATE_LIMITER
 from agentvault_registry.core.errors import (
     BadRequest,
@@ -14,7 +15,7 @@ from agentvault_registry.core.errors import (
     NotFound,
     ValidationFailed,
 )
-from agentvault_registry.core.identity import current_identity, requires
+from agentvault_registry.core.identity import AGENT, Identity, current_identity, requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.pagination import decode_cursor, pagination
 from agentvault_registry.core.ratelimit import client_ip, rate_limit
@@ -53,6 +54,15 @@ async def request_token(request: web.Request) -> web.Response:
     body = await read_json(request, TOKEN_REQUEST)
     issued = await request.app[ONBOARDING_SERVICE].issue(current_identity(request), **body)
     record = issued.record
+    await record_activity(
+        request.app,
+        "bootstrap_token.issued",
+        actor=current_identity(request),
+        subject_type="bootstrap_token",
+        subject_id=record.id,
+        owner_id=record.creator_id,
+        details={"expires_at": record.expires_at.isoformat()},
+    )
     response = {
         "id": record.id,
         "bootstrap_token": issued.token,
@@ -93,6 +103,16 @@ async def register(request: web.Request) -> web.Response:
         await limiter.hit(REGISTER_FAILURES, scope)
         raise
     registered = await service.register(token, _registration(document))
+    # The agent registered itself with the token: it is the actor.
+    await record_activity(
+        request.app,
+        "bootstrap_token.redeemed",
+        actor=Identity(kind=AGENT, subject=registered.agent.id, plugin="onboarding"),
+        subject_type="bootstrap_token",
+        subject_id=token.id,
+        owner_id=token.creator_id,
+        details={"agent_id": registered.agent.id, "did": registered.agent.did},
+    )
     body = {
         "agent": agent_json(registered.agent, registered.warnings),
         "credentials": {
