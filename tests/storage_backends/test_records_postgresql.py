@@ -20,6 +20,7 @@ from agentvault_registry.storage_backends.postgresql import PostgresOptions, Pos
 from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.testing import (
     AccountsConformance,
+    ActivityConformance,
     AgentsConformance,
     DiscoveryConformance,
     FederationConformance,
@@ -111,6 +112,12 @@ class TestPostgresFederation(FederationConformance):
 
 
 class TestPostgresHealth(HealthConformance):
+    @pytest.fixture
+    def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
+        return migrated_records
+
+
+class TestPostgresActivity(ActivityConformance):
     @pytest.fixture
     def records(self, migrated_records: PostgresRecords) -> PostgresRecords:
         return migrated_records

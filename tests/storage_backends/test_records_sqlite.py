@@ -16,6 +16,7 @@ from agentvault_registry.storage_backends.sqlite import (
 )
 from agentvault_registry.storage_backends.testing import (
     AccountsConformance,
+    ActivityConformance,
     AgentsConformance,
     DiscoveryConformance,
     FederationConformance,
@@ -104,6 +105,12 @@ class TestSqliteFederation(FederationConformance):
 
 
 class TestSqliteHealth(HealthConformance):
+    @pytest.fixture
+    def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
+        return migrated_records
+
+
+class TestSqliteActivity(ActivityConformance):
     @pytest.fixture
     def records(self, migrated_records: SqliteRecords) -> SqliteRecords:
         return migrated_records

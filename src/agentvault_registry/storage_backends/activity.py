@@ -56,11 +56,21 @@ class ActivityFilter:
     actions: tuple[str, ...] = ()
     actor_id: str | None = None
     owner_id: str | None = None
+    #: Entries this user owns or did (``owner_id`` or ``actor_id``): a developer's own feed.
+    owner_or_actor_id: str | None = None
     subject_type: str | None = None
     subject_id: str | None = None
     #: ``occurred_at`` bounds: ``since`` inclusive, ``until`` exclusive.
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+
+
+def split_actions(actions: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The exact actions of a filter, and its prefixes as ``[low, high)`` bounds: every
+    action starting with ``agent.`` sorts from ``agent.`` (inclusive) to ``agent/``."""
+    exact = [action for action in actions if not action.endswith(".")]
+    prefixes = [(action, action[:-1] + "/") for action in actions if action.endswith(".")]
+    return exact, prefixes
 
 
 @dataclass(frozen=True)
@@ -85,9 +95,10 @@ class ActivityRecords(abc.ABC):
         before_seq: int | None = None,
         newest_first: bool = True,
     ) -> list[ActivityEntry]:
-        """Matching entries with ``after_seq < seq < before_seq`` (either bound optional),
-        newest first (the admin feed pages backwards with ``before_seq``) or oldest first
-        (the event stream replays forwards with ``after_seq``)."""
+        """At most ``limit`` (positive, else ``ValueError``) matching entries with
+        ``after_seq < seq < before_seq`` (either bound optional), newest first (the admin feed
+        pages backwards with ``before_seq``) or oldest first (the event stream replays
+        forwards with ``after_seq``)."""
 
     @abc.abstractmethod
     async def latest_activity_seq(self) -> int:
@@ -102,7 +113,8 @@ class ActivityRecords(abc.ABC):
     async def add_usage(self, counts: Mapping[tuple[dt.date, str, str], int]) -> None:
         """Add each count to the daily counter ``(day, name, key)``; concurrent additions
         from several processes all count. ``key`` is ``""`` for a registry-wide counter
-        (``searches``) or a user id (``api_requests`` of that developer)."""
+        (``searches``) or a user id (``api_requests`` of that developer). Counts are not
+        negative (else ``ValueError``)."""
 
     @abc.abstractmethod
     async def usage_by_day(

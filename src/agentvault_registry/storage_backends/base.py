@@ -23,6 +23,7 @@ from typing import ClassVar
 
 from agentvault_registry.core.errors import BackendError, Conflict
 from agentvault_registry.storage_backends.accounts import AccountsRecords
+from agentvault_registry.storage_backends.activity import ActivityRecords
 from agentvault_registry.storage_backends.agents import AgentsRecords
 from agentvault_registry.storage_backends.discovery import DiscoveryRecords
 from agentvault_registry.storage_backends.federation import FederationRecords
@@ -99,8 +100,9 @@ class RecordsBackend(
     OnboardingRecords,
     FederationRecords,
     HealthRecords,
+    ActivityRecords,
 ):
-    """Durable, queryable records: users, agents, tokens, keys, peers, events.
+    """Durable, queryable records: users, agents, tokens, keys, peers, events, activity.
 
     Features add the methods they need here, to every implementation and to the conformance
     suite, in the same change.

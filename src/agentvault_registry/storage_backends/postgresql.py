@@ -26,6 +26,7 @@ from agentvault_registry.storage_backends.base import (
 )
 from agentvault_registry.storage_backends.migrations import load_migrations, pending_migrations
 from agentvault_registry.storage_backends.postgresql_accounts import PostgresAccounts
+from agentvault_registry.storage_backends.postgresql_activity import PostgresActivity
 from agentvault_registry.storage_backends.postgresql_agents import PostgresAgents
 from agentvault_registry.storage_backends.postgresql_discovery import (
     PostgresDiscovery,
@@ -144,6 +145,7 @@ class PostgresRecords(
     PostgresOnboarding,
     PostgresFederation,
     PostgresHealth,
+    PostgresActivity,
     RecordsBackend,
 ):
     """Records in PostgreSQL, shared by any number of registry processes.

@@ -27,6 +27,7 @@ from agentvault_registry.storage_backends.migrations import (
 )
 from agentvault_registry.storage_backends.spec import BackendContext
 from agentvault_registry.storage_backends.sqlite_accounts import SqliteAccounts
+from agentvault_registry.storage_backends.sqlite_activity import SqliteActivity
 from agentvault_registry.storage_backends.sqlite_agents import SqliteAgents
 from agentvault_registry.storage_backends.sqlite_discovery import SqliteDiscovery
 from agentvault_registry.storage_backends.sqlite_federation import SqliteFederation
@@ -74,6 +75,7 @@ class SqliteRecords(
     SqliteOnboarding,
     SqliteFederation,
     SqliteHealth,
+    SqliteActivity,
     RecordsBackend,
 ):
     """Records in one SQLite file, shared safely by several processes on one machine.

@@ -5,6 +5,7 @@ lists; every implementation of a kind must pass its kind's suite.
 """
 
 from .accounts import AccountsConformance
+from .activity import ActivityConformance
 from .agents import AgentsConformance
 from .blobs import BlobsConformance
 from .cache import CacheConformance
@@ -16,6 +17,7 @@ from .records import RecordsConformance
 
 __all__ = [
     "AccountsConformance",
+    "ActivityConformance",
     "AgentsConformance",
     "BlobsConformance",
     "CacheConformance",
