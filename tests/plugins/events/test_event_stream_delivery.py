@@ -104,4 +104,7 @@ async def test_streams_end_when_the_registry_stops(events_client):
         await asyncio.wait_for(events_client.server.runner.shutdown(), 5)
         closed = await asyncio.wait_for(ws.receive(), 5)
         assert ws.close_code == 1001, closed
-    assert await asyncio.wait_for(stream.response.content.read(), 5) == b""
+    # read() returns at the end of the stream only.
+    rest = await asyncio.wait_for(stream.response.content.read(), 5)
+    assert b"data:" not in rest
+    assert stream.response.content.at_eof()
