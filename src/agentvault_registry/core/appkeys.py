@@ -11,6 +11,7 @@ from agentvault_registry.config.settings import Settings
 from agentvault_registry.storage_backends.storage import Storage
 
 if TYPE_CHECKING:
+    from agentvault_registry.core.activity import UsageCounter
     from agentvault_registry.core.httpclient import SafeHttpClient
     from agentvault_registry.core.periodic import PeriodicTask
     from agentvault_registry.core.ratelimit import RateLimiter
@@ -26,6 +27,8 @@ JWT_SECRET = web.AppKey("jwt_secret", str)
 CARD_SKILLS = web.AppKey("card_skills", list)
 #: Tasks started by requests and not awaited by them (see core.tasks).
 BACKGROUND_TASKS = web.AppKey("background_tasks", set)
+#: This process's usage counts not yet flushed; set by the ``activity`` plugin.
+USAGE_COUNTER: web.AppKey[UsageCounter] = web.AppKey("usage_counter")
 #: Work repeated on a schedule (:mod:`.periodic`), collected from plugins with the app.
 PERIODIC_TASKS: web.AppKey[list[PeriodicTask]] = web.AppKey("periodic_tasks")
 #: The OpenAPI document, built on first request (routes are fixed once the app starts).

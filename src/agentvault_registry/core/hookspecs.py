@@ -164,6 +164,19 @@ def agent_changed(app: web.Application, event_type: str, agent: Any, actor: Any)
 
 
 @hookspec
+def activity_recorded(app: web.Application, entry: Any) -> Any:
+    """React to an entry appended to the activity log (after it is committed).
+
+    ``entry`` is the stored
+    :class:`~agentvault_registry.storage_backends.activity.ActivityEntry`, its ``seq``
+    assigned. Called in the process that recorded it, by
+    :func:`~agentvault_registry.core.activity.record_activity`; an awaitable result is
+    awaited there, so keep it short (wake subscribers, do not fetch). The event stream uses it
+    to notify its in-process subscribers at once; other processes read the log.
+    """
+
+
+@hookspec
 def discover_remote_agents(app: web.Application, query: Any) -> Any:
     """Contribute agents listed elsewhere to a discovery search with ``include_federated``.
 

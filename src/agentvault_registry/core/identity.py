@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from agentvault_registry.core.activity import count_api_request
 from agentvault_registry.core.appkeys import IDENTITY, PLUGIN_MANAGER
 from agentvault_registry.core.asyncutils import first_result
 from agentvault_registry.core.errors import AuthenticationRequired, Forbidden
@@ -52,6 +53,8 @@ async def resolve_identity(request: web.Request) -> Identity | None:
     if identity is not None and not isinstance(identity, Identity):
         raise TypeError(f"identity_from_request returned {type(identity).__name__}, not Identity")
     request[IDENTITY] = identity
+    if identity is not None:
+        count_api_request(request.app, identity)
     return identity
 
 

@@ -29,6 +29,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("liveness", "agentvault_registry.plugins.liveness"),
     ("spiffe_identity", "agentvault_registry.plugins.spiffe_identity"),
     ("card_trust", "agentvault_registry.plugins.card_trust"),
+    ("activity", "agentvault_registry.plugins.activity"),
     ("events", "agentvault_registry.plugins.events"),
 )
 

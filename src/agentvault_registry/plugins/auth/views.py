@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from agentvault_registry.core.errors import BadRequest
-from agentvault_registry.core.identity import current_identity, requires
+from agentvault_registry.core.activity import record_activity
+from agentvault_registry.core.appkeys import IDENTITY, STORAGE
+from agentvault_registry.core.errors import BadRequest, InvalidCredentials
+from agentvault_registry.core.identity import Identity, current_identity, requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import public_base_url, read_json
 from agentvault_registry.core.tasks import spawn
 from agentvault_registry.plugins.auth import schemas
 from agentvault_registry.plugins.auth.appkeys import API_KEY_SERVICE, AUTH_SERVICE
+from agentvault_registry.plugins.auth.credentials import PLUGIN
 from agentvault_registry.plugins.auth.service import TokenPair
 
 TAGS = ["auth"]
 SESSION = ("user",)
 #: A developer's own credentials: a session or one of their keys, not an agent's key.
 ACCOUNT = ("user", "api_key")
+
+
+async def _record(
+    request: web.Request,
+    action: str,
+    user_id: str | None,
+    *,
+    by_the_user: bool = True,
+    subject_type: str = "user",
+    subject_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An activity entry about the account ``user_id`` (or a thing of it): done by that
+    account, which the request may have only just proved or created, or (not
+    ``by_the_user``) by whoever called."""
+    actor = request.get(IDENTITY)
+    if by_the_user and user_id is not None and actor is None:
+        actor = Identity(kind="user", subject=user_id, plugin=PLUGIN)
+    await record_activity(
+        request.app,
+        action,
+        actor=actor,
+        subject_type=subject_type,
+        subject_id=subject_id if subject_type != "user" else user_id,
+        owner_id=user_id,
+        details=details,
+    )
 
 
 def _user(request: web.Request, user: object) -> web.Response:
@@ -44,6 +76,7 @@ async def register(request: web.Request) -> web.Response:
     body = await read_json(request, schemas.RegisterSchema())
     service = request.app[AUTH_SERVICE]
     user = await service.register(body["email"], body["username"], body["password"])
+    await _record(request, "auth.registered", user.id, details={"username": user.username})
     # In the background: the account exists whether or not the mail server answers now.
     spawn(
         request.app,
@@ -63,7 +96,9 @@ async def register(request: web.Request) -> web.Response:
 @rate_limit("auth.verify_email")
 async def verify_email(request: web.Request) -> web.Response:
     body = await read_json(request, schemas.VerifyEmailSchema())
-    return _user(request, await request.app[AUTH_SERVICE].verify_email(body["token"]))
+    user = await request.app[AUTH_SERVICE].verify_email(body["token"])
+    await _record(request, "auth.email_verified", user.id)
+    return _user(request, user)
 
 
 @api_doc(
@@ -77,7 +112,17 @@ async def verify_email(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request, schemas.LoginSchema())
     login_name = body.get("email") or body["username"]
-    return _pair(await request.app[AUTH_SERVICE].login(login_name, body["password"]))
+    try:
+        pair = await request.app[AUTH_SERVICE].login(login_name, body["password"])
+    except InvalidCredentials:
+        user = await request.app[STORAGE].records.find_user_by_login(login_name)
+        await _record(
+            request, "auth.login_failed", None if user is None else user.id, by_the_user=False
+        )
+        raise
+    user = await request.app[STORAGE].records.find_user_by_login(login_name)
+    await _record(request, "auth.login", None if user is None else user.id)
+    return _pair(pair)
 
 
 @api_doc(
@@ -98,6 +143,7 @@ async def refresh(request: web.Request) -> web.Response:
 @requires(kinds=SESSION)
 async def logout(request: web.Request) -> web.Response:
     await request.app[AUTH_SERVICE].logout(current_identity(request).claims["sid"])
+    await _record(request, "auth.logout", current_identity(request).subject)
     return web.Response(status=204)
 
 
@@ -123,6 +169,7 @@ async def change_password(request: web.Request) -> web.Response:
     await request.app[AUTH_SERVICE].change_password(
         identity.subject, identity.claims["sid"], body["current_password"], body["new_password"]
     )
+    await _record(request, "auth.password_changed", identity.subject)
     return web.Response(status=204)
 
 
@@ -141,6 +188,15 @@ async def recover(request: web.Request) -> web.Response:
         request.app,
         request.app[AUTH_SERVICE].recover(body["email"], base_url=public_base_url(request)),
         name="auth.recover",
+    )
+    # Anonymous and without the address: the log must not tell who has an account.
+    await record_activity(
+        request.app,
+        "auth.recovery_requested",
+        actor=None,
+        subject_type="user",
+        subject_id=None,
+        owner_id=None,
     )
     return web.json_response(
         {"status": "accepted", "message": "If the address has an account, a link is on its way."},
@@ -185,6 +241,14 @@ async def create_api_key(request: web.Request) -> web.Response:
     record, key = await request.app[API_KEY_SERVICE].create(
         user, body["name"], body["scopes"], body["expires_at"]
     )
+    await _record(
+        request,
+        "api_key.created",
+        user.id,
+        subject_type="api_key",
+        subject_id=record.id,
+        details={"name": record.name, "scopes": list(record.scopes)},
+    )
     created = schemas.ApiKeySchema().dump(record) | {"key": key}
     response = web.json_response(created, status=201)
     response.headers["Cache-Control"] = "no-store"
@@ -198,6 +262,13 @@ async def revoke_api_key(request: web.Request) -> web.Response:
     if len(key_id) > 64:
         raise BadRequest("Not an API key id.")
     await request.app[API_KEY_SERVICE].revoke(current_identity(request).subject, key_id)
+    await _record(
+        request,
+        "api_key.revoked",
+        current_identity(request).subject,
+        subject_type="api_key",
+        subject_id=key_id,
+    )
     return web.Response(status=204)
 
 

@@ -6,6 +6,7 @@ import dataclasses
 
 from aiohttp import web
 
+from agentvault_registry.core.activity import SEARCHES, count_usage
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import public_base_url, read_json, read_query
@@ -68,6 +69,7 @@ def _not_passed_on(request: web.Request, search: Search) -> Search:
 async def search_agents(request: web.Request) -> web.Response:
     search = _not_passed_on(request, read_query(request, QUERY))
     result = await request.app[DISCOVERY_SERVICE].search(search, public_base_url(request))
+    count_usage(request.app, SEARCHES)
     return respond(request, result)
 
 
@@ -84,6 +86,7 @@ async def search_agents(request: web.Request) -> web.Response:
 async def search_by_body(request: web.Request) -> web.Response:
     search = _not_passed_on(request, await read_json(request, BODY))
     result = await request.app[DISCOVERY_SERVICE].search(search, public_base_url(request))
+    count_usage(request.app, SEARCHES)
     return respond(request, result)
 
 

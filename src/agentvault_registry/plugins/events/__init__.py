@@ -58,8 +58,7 @@ async def stopping(app: web.Application) -> None:
         await app[EVENT_HUB].close()
 
 
-# Optional: the hook is declared by the activity log; without it the poll still delivers.
-@hookimpl(optionalhook=True)
+@hookimpl
 def activity_recorded(app: web.Application, entry: Any) -> None:
     if EVENT_HUB in app:
         app[EVENT_HUB].wake()
