@@ -113,9 +113,10 @@ class SseStream:
         self.response.close()
 
 
-async def open_stream(client, headers, *, status: int = 200, **params: Any) -> SseStream:
+async def open_stream(
+    client, headers, *, status: int = 200, extra_headers: dict | None = None, **params: Any
+) -> SseStream:
     """Subscribe; ``params`` become the query (lists repeat the parameter)."""
-    extra_headers = params.pop("headers", {})
     query = [
         (name, str(item))
         for name, value in params.items()
@@ -124,7 +125,7 @@ async def open_stream(client, headers, *, status: int = 200, **params: Any) -> S
     response = await client.get(
         STREAM,
         params=query,
-        headers={**headers, "Accept": "text/event-stream", **extra_headers},
+        headers={**headers, "Accept": "text/event-stream", **(extra_headers or {})},
     )
     assert response.status == status, await response.text()
     stream = SseStream(response)

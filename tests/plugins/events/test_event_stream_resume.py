@@ -27,7 +27,9 @@ async def test_reconnecting_with_last_event_id_replays_what_was_missed(events_cl
     missed = [
         (await register_agent(events_client, headers, name=f"Missed {n}"))["id"] for n in range(3)
     ]
-    resumed = await open_stream(events_client, headers, headers={"Last-Event-ID": str(seen["id"])})
+    resumed = await open_stream(
+        events_client, headers, extra_headers={"Last-Event-ID": str(seen["id"])}
+    )
     replayed = await resumed.events(3, timeout=WITHIN)
     assert [event["data"]["subject_id"] for event in replayed] == missed
     live = await register_agent(events_client, headers, name="Live")
