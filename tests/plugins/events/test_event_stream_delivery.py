@@ -57,7 +57,10 @@ async def test_a_registration_in_another_registry_process_arrives(events_app):
 
 async def test_a_stream_starts_now_without_history(events_client):
     headers, _ = await account(events_client, "ada")
+    earlier = await open_stream(events_client, headers)
     await register_agent(events_client, headers, name="Before")
+    # Agent entries are appended just after the response: once seen, it is in the log.
+    await earlier.next_event(timeout=WITHIN)
     stream = await open_stream(events_client, headers)
     await register_agent(events_client, headers, name="After")
     event = await stream.next_event(timeout=WITHIN)
