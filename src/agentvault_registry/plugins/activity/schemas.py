@@ -73,7 +73,7 @@ class ActivityEntrySchema(Schema):
     details = fields.Dict(required=True)
 
 
-class PageSchema(Schema):
+class ActivityPageSchema(Schema):
     next_cursor = fields.String(
         allow_none=True, metadata={"description": "Opaque; pass as `cursor` for the next page."}
     )
@@ -82,7 +82,7 @@ class PageSchema(Schema):
 
 class ActivityListSchema(Schema):
     activity = fields.List(fields.Nested(ActivityEntrySchema), required=True)
-    pagination = fields.Nested(PageSchema, required=True)
+    pagination = fields.Nested(ActivityPageSchema, required=True)
 
 
 class DailyCountSchema(Schema):
@@ -104,7 +104,7 @@ class StatsQuerySchema(Strict):
     days = fields.Integer(load_default=30, validate=validate.Range(1, 365))
 
 
-class PeerHealthSchema(Schema):
+class StatsPeerSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     status = fields.String(required=True)
@@ -114,7 +114,7 @@ class PeerHealthSchema(Schema):
     consecutive_failures = fields.Integer(required=True)
 
 
-class CapabilityCountSchema(Schema):
+class TopCapabilitySchema(Schema):
     capability = fields.String(required=True)
     agents = fields.Integer(required=True)
 
@@ -127,5 +127,5 @@ class StatsSchema(Schema):
     agents_created = fields.List(fields.Nested(DailyCountSchema), required=True)
     agents_deleted = fields.List(fields.Nested(DailyCountSchema), required=True)
     searches = fields.List(fields.Nested(DailyCountSchema), required=True)
-    top_capabilities = fields.List(fields.Nested(CapabilityCountSchema), required=True)
-    federation = fields.List(fields.Nested(PeerHealthSchema), required=True)
+    top_capabilities = fields.List(fields.Nested(TopCapabilitySchema), required=True)
+    federation = fields.List(fields.Nested(StatsPeerSchema), required=True)
