@@ -18,7 +18,7 @@ from agentvault_registry.core.appkeys import (
     STORAGE,
 )
 from agentvault_registry.core.httpclient import http_client_context
-from agentvault_registry.core.lifecycle import plugins_context, storage_context
+from agentvault_registry.core.lifecycle import plugins_context, plugins_stopping, storage_context
 from agentvault_registry.core.middlewares import core_middlewares
 from agentvault_registry.core.ops import add_ops_routes
 from agentvault_registry.core.periodic import collect_periodic_tasks, periodic_tasks_context
@@ -58,6 +58,7 @@ def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
     app.cleanup_ctx.append(periodic_tasks_context)
     # Last in, so it drains first on shutdown, while storage and plugins are still up.
     app.cleanup_ctx.append(background_tasks_context)
+    app.on_shutdown.append(plugins_stopping)
     return app
 
 

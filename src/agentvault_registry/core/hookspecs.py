@@ -84,6 +84,13 @@ def shutdown(app: web.Application) -> Any:
 
 
 @hookspec
+def stopping(app: web.Application) -> Any:
+    """Run when the app begins to stop, before aiohttp waits for the requests in flight to
+    finish: end long-lived responses (event streams, WebSockets) here, or shutdown waits for
+    them. Storage and every plugin's state are still up. May return an awaitable."""
+
+
+@hookspec
 def identity_from_request(request: web.Request) -> Any:
     """Say who is calling, or that it is not this plugin's business.
 

@@ -65,6 +65,13 @@ async def plugins_context(app: web.Application) -> AsyncIterator[None]:
             await await_me_maybe(result)
 
 
+async def plugins_stopping(app: web.Application) -> None:
+    """Plugins' ``stopping`` (aiohttp's ``on_shutdown``): long-lived responses end before the
+    server waits for open requests."""
+    for result in app[PLUGIN_MANAGER].hook.stopping(app=app):
+        await await_me_maybe(result)
+
+
 def jwt_secret(settings: Settings) -> str:
     """The configured secret; in dev mode one generated once and kept in the data dir."""
     if settings.security.jwt_secret is not None:

@@ -30,6 +30,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("spiffe_identity", "agentvault_registry.plugins.spiffe_identity"),
     ("card_trust", "agentvault_registry.plugins.card_trust"),
     ("activity", "agentvault_registry.plugins.activity"),
+    ("events", "agentvault_registry.plugins.events"),
 )
 
 
