@@ -105,10 +105,19 @@ class LoggingSchema(_Strict):
         load_default="INFO", validate=validate.OneOf(LOG_LEVELS + tuple(map(str.lower, LOG_LEVELS)))
     )
     format = fields.String(load_default="text", validate=validate.OneOf(["text", "json"]))
+    #: Levels of single loggers: ``{"aiohttp.access" = "WARNING"}``.
+    levels = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1)),
+        values=fields.String(
+            validate=validate.OneOf(LOG_LEVELS + tuple(map(str.lower, LOG_LEVELS)))
+        ),
+        load_default=dict,
+    )
 
     @post_load
     def _upper_level(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         data["level"] = data["level"].upper()
+        data["levels"] = {name: level.upper() for name, level in data["levels"].items()}
         return data
 
 

@@ -69,6 +69,8 @@ class StorageSettings:
 class LoggingSettings:
     level: str
     format: str
+    #: Levels of single loggers, by logger name.
+    levels: Mapping[str, str]
 
 
 @dataclass(frozen=True)

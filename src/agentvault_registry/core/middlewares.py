@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from agentvault_registry.core.appkeys import REQUEST_ID
+from agentvault_registry.core.errorreports import report_exception
 from agentvault_registry.core.errors import (
     BadRequest,
     Forbidden,
@@ -109,8 +110,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return error_response(request, _from_aiohttp(exc))
-    except Exception:
+    except Exception as exc:
         log.exception("unhandled error in %s %s", request.method, request.path)
+        report_exception(request.app, request, exc, request.get(REQUEST_ID))
         return error_response(request, RegistryError())
 
 
