@@ -3,6 +3,7 @@ secret used along the way appears anywhere; the error-tracking hook gets every 5
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -12,7 +13,9 @@ from aiohttp import web
 from agentvault_registry import hookimpl
 from agentvault_registry.core.appkeys import JWT_SECRET
 from agentvault_registry.core.logs import AccessLogger, configure_logging
+from agentvault_registry.core.periodic import PeriodicTask, run_round
 from agentvault_registry.core.redaction import RedactionFilter, redact_text
+from agentvault_registry.core.tasks import spawn
 from support import ONBOARDING_LIMITS, PASSWORD, fast_registry, sign_up
 
 
@@ -143,3 +146,48 @@ def test_the_filter_masks_secrets_in_tracebacks():
         record = logging.LogRecord("t", logging.ERROR, __file__, 1, "x", (), sys.exc_info())
     RedactionFilter().filter(record)
     assert "swordfish-123" not in record.exc_text
+
+
+async def test_a_failed_background_task_is_reported_without_a_request(aiohttp_client, make_app):
+    failing = Failing()
+    client = await aiohttp_client(make_app(plugins=[("failing", failing)]))
+
+    async def breaks():
+        raise LookupError("gone")
+
+    task = spawn(client.app, breaks(), name="breaks")
+    await asyncio.gather(task, return_exceptions=True)
+    await asyncio.sleep(0)
+    [(request, exception, request_id)] = failing.reported
+    assert request is None and request_id is None and isinstance(exception, LookupError)
+
+
+async def test_a_failed_periodic_round_is_reported(aiohttp_client, make_app):
+    failing = Failing()
+    client = await aiohttp_client(make_app(plugins=[("failing", failing)]))
+
+    async def breaks(app):
+        raise KeyError("round")
+
+    task = PeriodicTask("test.breaks", 60, breaks, exclusive=False)
+    assert await run_round(client.app, task, "holder")
+    [(request, exception, _)] = failing.reported
+    assert request is None and isinstance(exception, KeyError)
+
+
+def test_text_format_keeps_a_readable_access_line(make_settings):
+    settings, _ = make_settings({"logging": {"levels": {"aiohttp.access": "warning"}}})
+    assert settings.logging.levels == {"aiohttp.access": "WARNING"}
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging("INFO", "text", levels={"avreg.quiet": "ERROR"}, stream=stream)
+    try:
+        logging.getLogger("avreg.quiet").warning("not shown")
+        logging.getLogger("avreg.loud").warning("token=abc123secret shown")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        logging.getLogger("avreg.quiet").setLevel(logging.NOTSET)
+    output = stream.getvalue()
+    assert "not shown" not in output and "shown" in output and "abc123secret" not in output
