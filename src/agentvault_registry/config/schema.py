@@ -121,6 +121,17 @@ class LoggingSchema(_Strict):
         return data
 
 
+class TracingSchema(_Strict):
+    enabled = fields.Boolean(load_default=False)
+    service_name = fields.String(
+        load_default="agentvault-registry", validate=validate.Length(1, 200)
+    )
+    exporter = fields.String(
+        load_default="otlp", validate=validate.OneOf(["otlp", "console", "none"])
+    )
+    sample_ratio = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=1))
+
+
 def _cidr(value: str) -> None:
     try:
         ipaddress.ip_network(value, strict=False)
@@ -204,6 +215,7 @@ class SettingsSchema(_Strict):
     security = _nested(SecuritySchema)
     storage = _nested(StorageSchema)
     logging = _nested(LoggingSchema)
+    tracing = _nested(TracingSchema)
     outbound = _nested(OutboundSchema)
     plugins = _nested(PluginsSchema)
     rate_limits = RateLimitsField(load_default=dict)

@@ -74,6 +74,16 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class TracingSettings:
+    enabled: bool
+    service_name: str
+    #: ``otlp``, ``console`` or ``none`` (spans made, not exported).
+    exporter: str
+    #: Share of traces sampled (parent-based), 0 to 1.
+    sample_ratio: float
+
+
+@dataclass(frozen=True)
 class OutboundSettings:
     #: Let fetches reach loopback and private addresses (tests, a private federation).
     allow_private_targets: bool
@@ -98,6 +108,7 @@ class Settings:
     security: SecuritySettings
     storage: StorageSettings
     logging: LoggingSettings
+    tracing: TracingSettings
     outbound: OutboundSettings
     disabled_plugins: tuple[str, ...]
     #: Each plugin's validated ``[plugins.<name>]`` section.

@@ -28,6 +28,7 @@ from agentvault_registry.core.errors import (
     UnsupportedMediaType,
 )
 from agentvault_registry.core.logs import request_id_var
+from agentvault_registry.core.tracing import tracing_middleware
 
 log = logging.getLogger(__name__)
 
@@ -137,4 +138,9 @@ def _from_aiohttp(exc: web.HTTPException) -> RegistryError:
 
 
 def core_middlewares() -> list[Callable[..., Awaitable[web.StreamResponse]]]:
-    return [request_id_middleware, security_headers_middleware, error_middleware]
+    return [
+        request_id_middleware,
+        tracing_middleware,
+        security_headers_middleware,
+        error_middleware,
+    ]
