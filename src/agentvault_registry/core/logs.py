@@ -70,7 +70,7 @@ class AccessLogger(AbstractAccessLogger):
         identity = request.get(IDENTITY)
         fields = {
             "method": request.method,
-            "route": _route_template(request),
+            "route": route_template(request),
             "path": request.path,
             "status": response.status,
             "latency_ms": round(time * 1000, 3),
@@ -96,7 +96,7 @@ class AccessLogger(AbstractAccessLogger):
         )
 
 
-def _route_template(request: web.BaseRequest) -> str | None:
+def route_template(request: web.BaseRequest) -> str | None:
     match_info = getattr(request, "match_info", None)
     resource = match_info.route.resource if match_info is not None else None
     return resource.canonical if resource is not None else None

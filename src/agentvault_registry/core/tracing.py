@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from agentvault_registry.config.settings import TracingSettings
-from agentvault_registry.core.appkeys import REQUEST_ID
-from agentvault_registry.core.logs import _route_template, trace_id_var
+from agentvault_registry.core.appkeys import REQUEST_ID, SETTINGS
+from agentvault_registry.core.logs import route_template, trace_id_var
 
 TRACER = web.AppKey("tracer", object)
 #: The module each exporter needs, and what to install when it is missing.
@@ -72,19 +72,13 @@ def tracing_context(provider: Any) -> Callable[[web.Application], AsyncIterator[
 
     async def context(app: web.Application) -> AsyncIterator[None]:
         owned = provider is None
-        active = provider_from_settings(app_settings(app)) if owned else provider
+        active = provider_from_settings(app[SETTINGS].tracing) if owned else provider
         app[TRACER] = active.get_tracer("agentvault_registry")
         yield
         if owned:
             active.shutdown()
 
     return context
-
-
-def app_settings(app: web.Application) -> TracingSettings:
-    from agentvault_registry.core.appkeys import SETTINGS
-
-    return app[SETTINGS].tracing
 
 
 @web.middleware
@@ -96,7 +90,7 @@ async def tracing_middleware(
         return await handler(request)
     from opentelemetry import trace
 
-    route = _route_template(request)
+    route = route_template(request)
     with tracer.start_as_current_span(
         f"{request.method} {route or 'unmatched'}",
         kind=trace.SpanKind.SERVER,
