@@ -106,7 +106,7 @@ def serve(
 
     from agentvault_registry.core.app import create_app, server_ssl_context
     from agentvault_registry.core.lifecycle import freeze_startup_objects
-    from agentvault_registry.core.logs import ACCESS_LOG_FORMAT, configure_logging
+    from agentvault_registry.core.logs import AccessLogger, configure_logging
 
     with user_errors():
         settings, pm = load(
@@ -120,7 +120,9 @@ def serve(
                 "data_dir": data_dir,
             },
         )
-        configure_logging(settings.logging.level, settings.logging.format)
+        configure_logging(
+            settings.logging.level, settings.logging.format, levels=settings.logging.levels
+        )
         app = create_app(settings, pm)
         # After every cleanup context has started: on_startup handlers run after them.
         app.on_startup.append(freeze_startup_objects)
@@ -130,7 +132,7 @@ def serve(
             host=settings.server.host,
             port=settings.server.port,
             ssl_context=server_ssl_context(app),
-            access_log_format=ACCESS_LOG_FORMAT,
+            access_log_class=AccessLogger,
             access_log=None if not settings.server.access_log else web.access_logger,
             # aiohttp's banner names the address actually bound (port 0 picks one).
             print=lambda banner: click.echo(

@@ -21,11 +21,13 @@ from agentvault_registry.config.settings import (
     ServerSettings,
     Settings,
     StorageSettings,
+    TracingSettings,
 )
 from agentvault_registry.config.sources import RawConfig, env_layers, flatten_errors, read_toml_file
 from agentvault_registry.core.errors import ConfigError
 from agentvault_registry.core.plugins import build_plugin_manager, results_by_plugin
 from agentvault_registry.core.ratelimit.declarations import declared_rate_limits
+from agentvault_registry.core.tracing import tracing_problems
 from agentvault_registry.storage_backends.spec import KINDS, BackendSpec
 from agentvault_registry.storage_backends.storage import collect_backend_specs, names_of_kind
 
@@ -74,6 +76,7 @@ def load_configuration(
         problems += _rate_limit_problems(core.get("rate_limits", {}), pm, raw)
         if not problems:
             settings = _build_settings(core, storage, sections, raw)
+            problems += tracing_problems(settings.tracing)
             problems += _production_problems(settings, specs)
 
     if problems or settings is None or pm is None:
@@ -236,6 +239,7 @@ def _build_settings(
         security=SecuritySettings(**core["security"]),
         storage=StorageSettings(**storage, **storage_flags),
         logging=LoggingSettings(**core["logging"]),
+        tracing=TracingSettings(**core["tracing"]),
         outbound=OutboundSettings(
             **{
                 **core["outbound"],

@@ -105,11 +105,31 @@ class LoggingSchema(_Strict):
         load_default="INFO", validate=validate.OneOf(LOG_LEVELS + tuple(map(str.lower, LOG_LEVELS)))
     )
     format = fields.String(load_default="text", validate=validate.OneOf(["text", "json"]))
+    #: Levels of single loggers: ``{"aiohttp.access" = "WARNING"}``.
+    levels = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1)),
+        values=fields.String(
+            validate=validate.OneOf(LOG_LEVELS + tuple(map(str.lower, LOG_LEVELS)))
+        ),
+        load_default=dict,
+    )
 
     @post_load
     def _upper_level(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         data["level"] = data["level"].upper()
+        data["levels"] = {name: level.upper() for name, level in data["levels"].items()}
         return data
+
+
+class TracingSchema(_Strict):
+    enabled = fields.Boolean(load_default=False)
+    service_name = fields.String(
+        load_default="agentvault-registry", validate=validate.Length(1, 200)
+    )
+    exporter = fields.String(
+        load_default="otlp", validate=validate.OneOf(["otlp", "console", "none"])
+    )
+    sample_ratio = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=1))
 
 
 def _cidr(value: str) -> None:
@@ -210,6 +230,7 @@ class SettingsSchema(_Strict):
     security = _nested(SecuritySchema)
     storage = _nested(StorageSchema)
     logging = _nested(LoggingSchema)
+    tracing = _nested(TracingSchema)
     outbound = _nested(OutboundSchema)
     metrics = _nested(MetricsSchema)
     plugins = _nested(PluginsSchema)

@@ -69,6 +69,18 @@ class StorageSettings:
 class LoggingSettings:
     level: str
     format: str
+    #: Levels of single loggers, by logger name.
+    levels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class TracingSettings:
+    enabled: bool
+    service_name: str
+    #: ``otlp``, ``console`` or ``none`` (spans made, not exported).
+    exporter: str
+    #: Share of traces sampled (parent-based), 0 to 1.
+    sample_ratio: float
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,7 @@ class Settings:
     security: SecuritySettings
     storage: StorageSettings
     logging: LoggingSettings
+    tracing: TracingSettings
     outbound: OutboundSettings
     metrics: MetricsSettings
     disabled_plugins: tuple[str, ...]

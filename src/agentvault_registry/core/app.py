@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 import pluggy
 from aiohttp import web
@@ -29,9 +30,14 @@ from agentvault_registry.core.ratelimit import (
 )
 from agentvault_registry.core.registry_card import collect_card_skills
 from agentvault_registry.core.tasks import background_tasks_context
+from agentvault_registry.core.tracing import tracing_context
 
 
-def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
+def create_app(
+    settings: Settings, pm: pluggy.PluginManager, *, tracer_provider: Any = None
+) -> web.Application:
+    """The registry's app; with ``[tracing] enabled``, spans go to ``tracer_provider`` when
+    given, else to one built from config (see :mod:`.tracing`)."""
     # aiohttp enforces client_max_size itself when a body is read; read_json also refuses an
     # oversized Content-Length before reading anything.
     app = web.Application(
@@ -51,6 +57,8 @@ def create_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
         app.router.add_routes(routes or ())
     check_route_limits(app)
     # First in: plugins can fetch during startup, and it closes last, after background work.
+    if settings.tracing.enabled:
+        app.cleanup_ctx.append(tracing_context(tracer_provider))
     app.cleanup_ctx.append(http_client_context)
     app.cleanup_ctx.append(storage_context)
     app.cleanup_ctx.append(plugins_context)

@@ -307,3 +307,18 @@ def sign_document(
     published at ``/.well-known/jwks.json``. It is how a client, or a peer registry, checks
     that a served card or answer came unaltered from this registry. The first answer wins.
     """
+
+
+@hookspec
+def report_exception(
+    app: web.Application, request: web.Request | None, exception: BaseException, request_id: Any
+) -> Any:
+    """Receive an exception nothing handled, for an error tracker (Sentry, a pager).
+
+    Called for every request that ends in a 500 (``request`` and its ``request_id``, which the
+    client got in the error body and ``X-Request-ID``), and for every failure of a background
+    task or a periodic round (``request`` and ``request_id`` None). The synchronous part runs
+    before the 500 is sent: keep it short. An awaitable result runs in the background. A
+    reporter that raises is logged and changes nothing: the client gets the same 500 and the
+    other reporters are still called.
+    """

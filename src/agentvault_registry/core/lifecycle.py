@@ -23,6 +23,7 @@ from agentvault_registry.core.appkeys import (
 from agentvault_registry.core.asyncutils import await_me_maybe
 from agentvault_registry.core.errors import ConfigError
 from agentvault_registry.core.plugins import run_in_turn
+from agentvault_registry.core.redaction import hide_value
 from agentvault_registry.storage_backends.storage import configured_storage
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ async def storage_context(app: web.Application) -> AsyncIterator[None]:
             "instance_id", str(uuid.uuid4())
         )
         app[JWT_SECRET] = jwt_secret(settings)
+        hide_value(app[JWT_SECRET])
         yield
     finally:
         await storage.close()

@@ -1,7 +1,8 @@
 """Request id, security headers and the one JSON error shape.
 
-Order (outermost first): request id → security headers → errors → metrics → handler, so every
-response, error responses included, carries the request id and the security headers.
+Order (outermost first): request id → tracing → security headers → errors → metrics → handler,
+so every response, error responses included, carries the request id and the security headers,
+and a request's span covers everything but the request id.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from agentvault_registry.core.appkeys import REQUEST_ID
+from agentvault_registry.core.errorreports import report_exception
 from agentvault_registry.core.errors import (
     BadRequest,
     Forbidden,
@@ -28,6 +30,7 @@ from agentvault_registry.core.errors import (
 )
 from agentvault_registry.core.logs import request_id_var
 from agentvault_registry.core.metrics import metrics_middleware
+from agentvault_registry.core.tracing import tracing_middleware
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +113,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return error_response(request, _from_aiohttp(exc))
-    except Exception:
+    except Exception as exc:
         log.exception("unhandled error in %s %s", request.method, request.path)
+        report_exception(request.app, request, exc, request.get(REQUEST_ID))
         return error_response(request, RegistryError())
 
 
@@ -138,6 +142,7 @@ def _from_aiohttp(exc: web.HTTPException) -> RegistryError:
 def core_middlewares() -> list[Callable[..., Awaitable[web.StreamResponse]]]:
     return [
         request_id_middleware,
+        tracing_middleware,
         security_headers_middleware,
         error_middleware,
         metrics_middleware,

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.appkeys import PERIODIC_TASKS, STORAGE
+from agentvault_registry.core.errorreports import report_exception
 from agentvault_registry.core.errors import BackendError, PluginError
 from agentvault_registry.core.plugins import results_by_plugin
 
@@ -115,8 +116,9 @@ async def run_round(
             return False
     try:
         await task.run(app)
-    except Exception:
+    except Exception as exc:
         log.exception("periodic task %s failed", task.name)
+        report_exception(app, None, exc)
     return True
 
 
@@ -127,9 +129,10 @@ async def _repeat(app: web.Application, task: PeriodicTask, lease_holder: str) -
         await asyncio.sleep(max(0.0, number * task.interval - time.time()))
         try:
             await run_round(app, task, lease_holder, number=number)
-        except Exception:
+        except Exception as exc:
             # Whatever the cache raised, the schedule goes on.
             log.exception("periodic task %s: round %d failed", task.name, number)
+            report_exception(app, None, exc)
 
 
 async def periodic_tasks_context(app: web.Application) -> AsyncIterator[None]:

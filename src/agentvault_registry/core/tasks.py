@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from agentvault_registry.core.appkeys import BACKGROUND_TASKS
+from agentvault_registry.core.errorreports import report_exception
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +25,14 @@ def spawn(app: web.Application, work: Coroutine[Any, Any, Any], *, name: str) ->
     tasks = app[BACKGROUND_TASKS]
     tasks.add(task)
     task.add_done_callback(tasks.discard)
-    task.add_done_callback(_log_failure)
+    task.add_done_callback(functools.partial(_log_failure, app))
     return task
 
 
-def _log_failure(task: asyncio.Task) -> None:
+def _log_failure(app: web.Application, task: asyncio.Task) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+        report_exception(app, None, task.exception())
 
 
 async def background_tasks_context(app: web.Application) -> AsyncIterator[None]:

@@ -3,8 +3,9 @@
 SQLite keeps timestamps, JSON and booleans in TEXT and INTEGER columns, so a column's kind is
 read from the conventions every migration follows: ``CHECK (col IN (0, 1))`` marks a boolean,
 ``json_valid(col)`` a JSON column, a TEXT column named ``*_at`` or ``hour`` holds a
-timestamp and one named ``day`` a calendar day. The backup tests check these kinds against PostgreSQL's declared types, table by
-table, so a migration that breaks a convention fails there.
+timestamp and one named ``day`` a calendar day. The backup tests check these kinds against
+PostgreSQL's declared types, table by table, so a migration that breaks a convention fails
+there.
 """
 
 from __future__ import annotations
