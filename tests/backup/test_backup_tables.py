@@ -52,18 +52,18 @@ async def test_postgresql_tables_are_exported_or_derived(postgres_records):
 async def test_a_table_added_by_a_later_migration_is_exported(sqlite_records):
     async with sqlite_records._transaction() as conn:
         await conn.execute(
-            "CREATE TABLE usage_counters (user_id TEXT REFERENCES users (id), day TEXT,"
+            "CREATE TABLE later_feature_rows (user_id TEXT REFERENCES users (id), day TEXT,"
             " searches INTEGER NOT NULL, recorded_at TEXT NOT NULL)"
         )
     tables = {table.name: table for table in await sqlite_records.backup_tables()}
-    assert tables["usage_counters"].columns == {
+    assert tables["later_feature_rows"].columns == {
         "user_id": "text",
-        "day": "text",
+        "day": "date",
         "searches": "integer",
         "recorded_at": "timestamp",
     }
     order = list(tables)
-    assert order.index("users") < order.index("usage_counters")
+    assert order.index("users") < order.index("later_feature_rows")
 
 
 @pytest.mark.postgres
