@@ -1,0 +1,110 @@
+"""Discovery reads go to the read replica, writes to the primary; a replica that goes away
+sends the reads back to the primary with a warning.
+
+The "replica" is a second database the test fills itself, so an answer says where it came
+from: an agent only the replica database holds can only be found through the replica.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from agentvault_registry.storage_backends.discovery import DiscoveryQuery
+from agentvault_registry.storage_backends.postgresql import PostgresOptions, PostgresRecords
+from agentvault_registry.storage_backends.spec import BackendContext
+from agentvault_registry.storage_backends.testing.accounts_data import make_user
+from agentvault_registry.storage_backends.testing.discovery_data import (
+    add,
+    found,
+    make_listed_agent,
+)
+
+pytestmark = pytest.mark.postgres
+
+CONTEXT = BackendContext(data_dir=Path("unused"), production=False)
+
+
+def build(dsn: str, **options: object) -> PostgresRecords:
+    return PostgresRecords.from_options(PostgresOptions().load({"dsn": dsn, **options}), CONTEXT)
+
+
+@pytest.fixture
+async def replica_database(postgres_server_dsn: str) -> AsyncIterator[tuple[str, str]]:
+    """``(dsn, name)`` of a second fresh database, dropped after the test."""
+    name = f"avreg_r_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_server_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield f"{postgres_server_dsn.rpartition('/')[0]}/{name}", name
+    admin = await asyncpg.connect(postgres_server_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def registry(
+    fresh_postgres_dsn: str, replica_database: tuple[str, str]
+) -> AsyncIterator[PostgresRecords]:
+    """Primary and replica hold one different agent each; the registry reads the replica."""
+    replica_dsn, _ = replica_database
+    for dsn, name in ((fresh_postgres_dsn, "on-primary"), (replica_dsn, "on-replica")):
+        seeding = build(dsn)
+        await seeding.open()
+        try:
+            await seeding.migrate()
+            alice = await seeding.create_user(make_user("alice"))
+            await add(seeding, make_listed_agent(1, alice.id, name=name, capabilities=["chat"]))
+        finally:
+            await seeding.close()
+    backend = build(fresh_postgres_dsn, read_replica_dsn=replica_dsn)
+    await backend.open()
+    yield backend
+    await backend.close()
+
+
+async def test_search_reads_the_replica(registry: PostgresRecords) -> None:
+    assert await found(registry, DiscoveryQuery()) == ["on-replica"]
+
+
+async def test_term_counts_read_the_replica(registry: PostgresRecords) -> None:
+    counts = await registry.count_terms(DiscoveryQuery(), kind="capability")
+    assert counts.counts == {"chat": 1}
+    assert counts.exact
+
+
+async def test_writes_go_to_the_primary(registry: PostgresRecords) -> None:
+    async with registry.connection() as conn:
+        developer_id = await conn.fetchval("SELECT developer_id FROM agents")
+    await add(registry, make_listed_agent(2, developer_id, name="written", capabilities=["chat"]))
+    async with registry.connection() as conn:
+        names = await conn.fetch("SELECT name FROM agents ORDER BY name")
+    assert [row["name"] for row in names] == ["on-primary", "written"]
+    assert await found(registry, DiscoveryQuery()) == ["on-replica"]
+
+
+async def test_reads_fall_back_to_the_primary_when_the_replica_is_gone(
+    registry: PostgresRecords,
+    postgres_server_dsn: str,
+    replica_database: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    admin = await asyncpg.connect(postgres_server_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE "{replica_database[1]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+    with caplog.at_level(logging.WARNING):
+        assert await found(registry, DiscoveryQuery()) == ["on-primary"]
+        await registry.ping()  # the primary alone is enough to be healthy
+    assert "read replica" in caplog.text
+    assert "reads go to the primary" in caplog.text
