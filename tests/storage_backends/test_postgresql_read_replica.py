@@ -1,14 +1,13 @@
 """Discovery reads go to the read replica, writes to the primary; a replica that goes away
 sends the reads back to the primary with a warning.
 
-The "replica" is a second database the test fills itself, so an answer says where it came
-from: an agent only the replica database holds can only be found through the replica.
+The "replica" is a second database (``replica_postgres_dsn``) the test fills itself, so an
+answer says where it came from: an agent only the replica holds is found only through it.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -35,28 +34,11 @@ def build(dsn: str, **options: object) -> PostgresRecords:
 
 
 @pytest.fixture
-async def replica_database(postgres_server_dsn: str) -> AsyncIterator[tuple[str, str]]:
-    """``(dsn, name)`` of a second fresh database, dropped after the test."""
-    name = f"avreg_r_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_server_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield f"{postgres_server_dsn.rpartition('/')[0]}/{name}", name
-    admin = await asyncpg.connect(postgres_server_dsn)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@pytest.fixture
 async def registry(
-    fresh_postgres_dsn: str, replica_database: tuple[str, str]
+    fresh_postgres_dsn: str, replica_postgres_dsn: str
 ) -> AsyncIterator[PostgresRecords]:
     """Primary and replica hold one different agent each; the registry reads the replica."""
-    replica_dsn, _ = replica_database
+    replica_dsn = replica_postgres_dsn
     for dsn, name in ((fresh_postgres_dsn, "on-primary"), (replica_dsn, "on-replica")):
         seeding = build(dsn)
         await seeding.open()
@@ -95,12 +77,13 @@ async def test_writes_go_to_the_primary(registry: PostgresRecords) -> None:
 async def test_reads_fall_back_to_the_primary_when_the_replica_is_gone(
     registry: PostgresRecords,
     postgres_server_dsn: str,
-    replica_database: tuple[str, str],
+    replica_postgres_dsn: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     admin = await asyncpg.connect(postgres_server_dsn)
     try:
-        await admin.execute(f'DROP DATABASE "{replica_database[1]}" WITH (FORCE)')
+        name = replica_postgres_dsn.rpartition("/")[2]
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
         await admin.close()
     with caplog.at_level(logging.WARNING):
