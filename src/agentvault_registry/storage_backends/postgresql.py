@@ -261,23 +261,23 @@ class PostgresRecords(
         everything the replica does, only fresher. A query that fails on the replica after
         the connection was taken is not repeated: it raises BackendError (503) as usual.
         """
-        replica = await self._replica_connection()
-        if replica is None:
-            async with self._acquire(self._primary()) as conn:
+        primary, replica_pool = self._primary(), self._replica_pool
+        replica = await self._replica_connection(replica_pool)
+        if replica_pool is None or replica is None:
+            async with self._acquire(primary) as conn:
                 yield conn
             return
         try:
             with self._errors():
                 yield replica
         finally:
-            await self._replica_pool.release(replica)
+            await replica_pool.release(replica)
 
-    async def _replica_connection(self) -> asyncpg.Connection | None:
-        self._primary()
-        if self._replica_pool is None:
+    async def _replica_connection(self, pool: asyncpg.Pool | None) -> asyncpg.Connection | None:
+        if pool is None:
             return None
         try:
-            return await self._replica_pool.acquire(timeout=self._acquire_timeout)
+            return await pool.acquire(timeout=self._acquire_timeout)
         except _driver_errors():
             self._warn_replica_down()
             return None
@@ -288,7 +288,7 @@ class PostgresRecords(
             self._replica_warned_at = now
             log.warning(
                 "the read replica %s is unreachable; reads go to the primary",
-                redact_dsn(self._read_replica_dsn.reveal()),
+                redact_dsn(self._read_replica_dsn.reveal()) if self._read_replica_dsn else "",
                 exc_info=True,
             )
 
