@@ -11,6 +11,7 @@ hooks they exercised).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -122,22 +123,36 @@ def _dsn_with_database(dsn: str, database: str) -> str:
     return f"{base}/{database}"
 
 
-@pytest.fixture
-async def fresh_postgres_dsn(postgres_server_dsn: str) -> AsyncIterator[str]:
-    """A DSN to a brand-new, empty database, dropped after the test."""
+@contextlib.asynccontextmanager
+async def _fresh_database(server_dsn: str) -> AsyncIterator[str]:
     asyncpg = pytest.importorskip("asyncpg")
     name = f"avreg_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_server_dsn)
+    admin = await asyncpg.connect(server_dsn)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    yield _dsn_with_database(postgres_server_dsn, name)
-    admin = await asyncpg.connect(postgres_server_dsn)
+    yield _dsn_with_database(server_dsn, name)
+    admin = await asyncpg.connect(server_dsn)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def fresh_postgres_dsn(postgres_server_dsn: str) -> AsyncIterator[str]:
+    """A DSN to a brand-new, empty database, dropped after the test."""
+    async with _fresh_database(postgres_server_dsn) as dsn:
+        yield dsn
+
+
+@pytest.fixture
+async def replica_postgres_dsn(postgres_server_dsn: str) -> AsyncIterator[str]:
+    """A second fresh database next to ``fresh_postgres_dsn``, to stand for a read replica
+    whose content the test chooses (so an answer shows which database it came from)."""
+    async with _fresh_database(postgres_server_dsn) as dsn:
+        yield dsn
 
 
 # ------------------------------------------------------------------------------ redis

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -177,6 +178,7 @@ class PostgresRecords(
         self._connect_timeout = connect_timeout
         self._pool: asyncpg.Pool | None = None
         self._replica_pool: asyncpg.Pool | None = None
+        self._replica_warned_at: float | None = None
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], context: BackendContext) -> PostgresRecords:
@@ -197,8 +199,11 @@ class PostgresRecords(
                 self._pool = await self._create_pool(driver, self._dsn)
                 if self._read_replica_dsn is not None:
                     self._replica_pool = await self._create_pool(driver, self._read_replica_dsn)
-            # With min_size 0 no connection was made yet; opening must still prove the server.
-            await self.ping()
+            # With min_size 0 no connection was made yet; opening must still prove the servers,
+            # the replica too: a wrong replica DSN shows at startup, not as warnings later.
+            for pool in (self._primary(), self._replica_pool):
+                if pool is not None:
+                    await self._ping_pool(pool)
         except BaseException:
             await self.close()
             raise
@@ -230,12 +235,18 @@ class PostgresRecords(
                 pool.terminate()
 
     async def ping(self) -> None:
-        for pool in (self._primary(), self._replica_pool):
-            if pool is None:
-                continue
-            with self._errors():
-                async with pool.acquire(timeout=PING_TIMEOUT) as conn:
-                    await conn.fetchval("SELECT 1", timeout=PING_TIMEOUT)
+        """The primary answers. An unreachable replica only warns: reads fall back."""
+        await self._ping_pool(self._primary())
+        if self._replica_pool is not None:
+            try:
+                await self._ping_pool(self._replica_pool)
+            except BackendError:
+                self._warn_replica_down()
+
+    async def _ping_pool(self, pool: asyncpg.Pool) -> None:
+        with self._errors():
+            async with pool.acquire(timeout=PING_TIMEOUT) as conn:
+                await conn.fetchval("SELECT 1", timeout=PING_TIMEOUT)
 
     # ---------------------------------------------------------------- connections
 
@@ -247,10 +258,43 @@ class PostgresRecords(
 
     @contextlib.asynccontextmanager
     async def reader(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection for read-only queries: the read replica's, or the primary's if none."""
-        pool = self._replica_pool if self._replica_pool is not None else self._primary()
-        async with self._acquire(pool) as conn:
-            yield conn
+        """A connection for read-only queries: the read replica's, or the primary's if there
+        is none or the replica cannot be reached (with a warning at most once a minute).
+
+        Falling back keeps discovery answering through a replica outage; the primary holds
+        everything the replica does, only fresher. A query that fails on the replica after
+        the connection was taken is not repeated: it raises BackendError (503) as usual.
+        """
+        primary, replica_pool = self._primary(), self._replica_pool
+        replica = await self._replica_connection(replica_pool)
+        if replica_pool is None or replica is None:
+            async with self._acquire(primary) as conn:
+                yield conn
+            return
+        try:
+            with self._errors():
+                yield replica
+        finally:
+            await replica_pool.release(replica)
+
+    async def _replica_connection(self, pool: asyncpg.Pool | None) -> asyncpg.Connection | None:
+        if pool is None:
+            return None
+        try:
+            return await pool.acquire(timeout=self._acquire_timeout)
+        except _driver_errors():
+            self._warn_replica_down()
+            return None
+
+    def _warn_replica_down(self) -> None:
+        now = time.monotonic()
+        if self._replica_warned_at is None or now - self._replica_warned_at >= 60:
+            self._replica_warned_at = now
+            log.warning(
+                "the read replica %s is unreachable; reads go to the primary",
+                redact_dsn(self._read_replica_dsn.reveal()) if self._read_replica_dsn else "",
+                exc_info=True,
+            )
 
     @contextlib.asynccontextmanager
     async def _acquire(self, pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:

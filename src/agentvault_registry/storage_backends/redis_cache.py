@@ -2,6 +2,12 @@
 
 Compound operations are single commands (``GETDEL``, ``SET NX PX``) or Lua scripts, never
 read-then-write in Python, so several registry processes on one Redis behave as one.
+
+The same backend runs on one server, a Redis Cluster or a Sentinel-managed master
+(:mod:`redis_topology`). Every command and script touches exactly one key, so each lives in
+one hash slot by construction: keys need no ``{hash tag}`` and are the same in every mode,
+which lets a deployment move between them without renaming anything. A script that touches
+several keys would have to tag them.
 """
 
 from __future__ import annotations
@@ -17,20 +23,29 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from agentvault_registry.config.secrets import MASK, Secret, SecretField
 from agentvault_registry.core.errors import BackendError, ConfigError
 from agentvault_registry.storage_backends.base import CacheBackend, translate_errors
+from agentvault_registry.storage_backends.redis_topology import (
+    URL_SCHEMES,
+    RedisTopology,
+    parse_topology,
+)
 from agentvault_registry.storage_backends.spec import BackendContext
 
 try:
     import redis.asyncio as aioredis
     import redis.exceptions as redis_errors
+    from redis.asyncio.cluster import ClusterNode
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
-    DRIVER_ERRORS: tuple[type[BaseException], ...] = (redis_errors.RedisError, OSError)
+    # RedisClusterException (no known node answers, a slot is not covered) is no RedisError.
+    DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+        redis_errors.RedisError,
+        redis_errors.RedisClusterException,
+        OSError,
+    )
 except ImportError:  # the 'redis' extra is optional; open() explains how to install it
     aioredis = None  # type: ignore[assignment]
     DRIVER_ERRORS = (OSError,)
-
-URL_SCHEMES = ("redis", "rediss", "unix")
 
 # EXISTS before INCRBY tells whether this call creates the counter, so the TTL starts a fixed
 # window instead of being pushed back by every increment.
@@ -76,9 +91,13 @@ class RedisCacheOptions(Schema):
 
     @validates("url")
     def _known_scheme(self, value: Secret, **kwargs: Any) -> None:
-        scheme = urlsplit(value.reveal()).scheme
-        if scheme not in URL_SCHEMES:
+        url = value.reveal()
+        if urlsplit(url).scheme not in URL_SCHEMES:
             raise ValidationError(f"must be a {', '.join(URL_SCHEMES)}:// URL.")
+        try:
+            parse_topology(url)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 def ttl_milliseconds(ttl: float | None) -> int | None:
@@ -117,6 +136,7 @@ class RedisCache(CacheBackend):
         self.socket_connect_timeout = socket_connect_timeout
         self.max_connections = max_connections
         self._client: Any = None
+        self._sentinel: Any = None
         self._incr_script: Any = None
         self._compare_and_set_script: Any = None
 
@@ -141,21 +161,9 @@ class RedisCache(CacheBackend):
                 "pip install 'agentvault-registry[redis]'"
             )
         try:
-            pool = aioredis.BlockingConnectionPool.from_url(
-                self.url.reveal(),
-                max_connections=self.max_connections,
-                # Waiting for a free connection is bounded like any other Redis call.
-                timeout=self.socket_timeout,
-                socket_timeout=self.socket_timeout,
-                socket_connect_timeout=self.socket_connect_timeout,
-                # No automatic retries: a retried INCR or GETDEL whose reply was lost would
-                # apply twice. Broken connections are replaced when next taken from the pool,
-                # so the cache recovers by itself once Redis is back.
-                retry=Retry(NoBackoff(), 0),
-            )
+            self._client = self._connect(parse_topology(self.url.reveal()))
         except ValueError as exc:
             raise ConfigError(f"the redis cache url is invalid: {exc}") from None
-        self._client = aioredis.Redis.from_pool(pool)
         self._incr_script = self._client.register_script(INCR_SCRIPT)
         self._compare_and_set_script = self._client.register_script(COMPARE_AND_SET_SCRIPT)
         try:
@@ -164,10 +172,53 @@ class RedisCache(CacheBackend):
             await self.close()
             raise
 
+    def _connect(self, topology: RedisTopology | None) -> Any:
+        timeouts = {
+            "socket_timeout": self.socket_timeout,
+            "socket_connect_timeout": self.socket_connect_timeout,
+        }
+        # No automatic retries: a retried INCR or GETDEL whose reply was lost would apply
+        # twice. Broken connections are replaced when next taken from the pool (and a cluster
+        # re-reads its slot map, a sentinel client asks for the master again), so the cache
+        # recovers by itself once Redis is back. Slot redirects (MOVED/ASK) are no retries:
+        # the command did not run, and the cluster client always follows them.
+        no_retry = Retry(NoBackoff(), 0)
+        if topology is None:
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.url.reveal(),
+                max_connections=self.max_connections,
+                # Waiting for a free connection is bounded like any other Redis call.
+                timeout=self.socket_timeout,
+                retry=no_retry,
+                **timeouts,
+            )
+            return aioredis.Redis.from_pool(pool)
+        credentials = {"username": topology.username, "password": topology.password}
+        if topology.is_cluster:
+            return aioredis.RedisCluster(
+                startup_nodes=[ClusterNode(host, port) for host, port in topology.nodes],
+                max_connections=self.max_connections,  # per node
+                retry=no_retry,
+                **credentials,
+                **timeouts,
+            )
+        self._sentinel = aioredis.Sentinel(list(topology.nodes), sentinel_kwargs=dict(timeouts))
+        return self._sentinel.master_for(
+            topology.service_name,
+            db=topology.db,
+            max_connections=self.max_connections,
+            retry=no_retry,
+            **credentials,
+            **timeouts,
+        )
+
     async def close(self) -> None:
         client, self._client = self._client, None
+        sentinel, self._sentinel = self._sentinel, None
         if client is not None:
             await client.aclose()
+        for sentinel_client in sentinel.sentinels if sentinel is not None else ():
+            await sentinel_client.aclose()
 
     async def ping(self) -> None:
         with self._driver_errors():
