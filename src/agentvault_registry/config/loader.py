@@ -230,7 +230,9 @@ def _build_settings(
     return Settings(
         mode=core["mode"],
         data_dir=Path(core["data_dir"]),
-        server=ServerSettings(**core["server"]),
+        server=ServerSettings(
+            **{**core["server"], "trusted_proxies": tuple(core["server"]["trusted_proxies"])}
+        ),
         registry=RegistrySettings(**core["registry"]),
         security=SecuritySettings(**core["security"]),
         storage=StorageSettings(**storage, **storage_flags),

@@ -33,6 +33,13 @@ class _Strict(Schema):
         unknown = RAISE
 
 
+def _cidr(value: str) -> None:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValidationError("Not a network in CIDR notation (10.1.0.0/16, fd00::/8).") from None
+
+
 class ServerSchema(_Strict):
     host = fields.String(load_default="127.0.0.1", validate=validate.Length(min=1))
     port = fields.Integer(load_default=8080, validate=validate.Range(min=0, max=65535))
@@ -41,8 +48,11 @@ class ServerSchema(_Strict):
     )
     public_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
     access_log = fields.Boolean(load_default=True)
-    # Only behind a proxy that sets X-Forwarded-For itself: clients can write the header too.
-    trust_forwarded_for = fields.Boolean(load_default=False)
+    # The proxies in front of the registry, as CIDR blocks: X-Forwarded-For is believed only
+    # from a peer in one of them, since any client can write the header.
+    trusted_proxies = fields.List(
+        fields.String(validate=_cidr), load_default=list, validate=validate.Length(max=64)
+    )
 
 
 class RegistrySchema(_Strict):
@@ -110,13 +120,6 @@ class LoggingSchema(_Strict):
     def _upper_level(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         data["level"] = data["level"].upper()
         return data
-
-
-def _cidr(value: str) -> None:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ValidationError("Not a network in CIDR notation (10.1.0.0/16, fd00::/8).") from None
 
 
 class OutboundSchema(_Strict):

@@ -27,8 +27,9 @@ class ServerSettings:
     #: request when unset.
     public_url: str | None
     access_log: bool
-    #: Take the client IP (for rate limits) from the first X-Forwarded-For address.
-    trust_forwarded_for: bool
+    #: CIDR blocks of the reverse proxies whose X-Forwarded-For is believed (see
+    #: :mod:`agentvault_registry.core.client_ip`).
+    trusted_proxies: tuple[str, ...]
 
 
 @dataclass(frozen=True)
