@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from agentvault_registry.config.schema import SettingsSchema
 from agentvault_registry.config.settings import (
     BackendChoice,
+    CorsSettings,
     LoggingSettings,
     OutboundSettings,
     RegistrySettings,
@@ -241,6 +242,12 @@ def _build_settings(
             **{
                 **core["outbound"],
                 "allowed_private_networks": tuple(core["outbound"]["allowed_private_networks"]),
+            }
+        ),
+        cors=CorsSettings(
+            **{
+                key: tuple(value) if isinstance(value, list) else value
+                for key, value in core["cors"].items()
             }
         ),
         disabled_plugins=tuple(core["plugins"]["disabled"]),

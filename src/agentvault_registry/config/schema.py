@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from marshmallow import (
     RAISE,
@@ -19,12 +20,33 @@ from marshmallow import (
     pre_load,
     validate,
     validates,
+    validates_schema,
 )
 
 from agentvault_registry.config.secrets import SecretField
 from agentvault_registry.config.settings import DEVELOPMENT, PRODUCTION
 from agentvault_registry.core.ratelimit.declarations import parse_rate
 
+CORS_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+#: What the API reads from a request besides the CORS-safelisted headers.
+CORS_REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "X-Request-ID",
+    "If-Match",
+    "If-None-Match",
+    "Bootstrap-Token",
+)
+#: Response headers a browser script may read.
+CORS_EXPOSED_HEADERS = (
+    "X-Request-ID",
+    "ETag",
+    "Retry-After",
+    "Location",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -76,6 +98,52 @@ class SecuritySchema(_Strict):
     def _long_enough(self, value: Any, **_: Any) -> None:
         if value is not None and len(value.reveal()) < 32:
             raise ValidationError("must be at least 32 characters.")
+
+
+def _origin(value: str) -> None:
+    parts = urlsplit(value)
+    if value == "*":
+        return
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or value != f"{parts.scheme}://{parts.netloc}"
+    ):
+        raise ValidationError("Not an origin (https://app.example.org, no path or slash).")
+
+
+class CorsSchema(_Strict):
+    """Cross-origin access from browsers; none unless origins are listed."""
+
+    allow_origins = fields.List(
+        fields.String(validate=_origin), load_default=list, validate=validate.Length(max=100)
+    )
+    allow_methods = fields.List(
+        fields.String(validate=validate.OneOf(CORS_METHODS)),
+        load_default=lambda: list(CORS_METHODS),
+    )
+    allow_headers = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Za-z0-9-]{1,64}$")),
+        load_default=lambda: list(CORS_REQUEST_HEADERS),
+    )
+    expose_headers = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Za-z0-9-]{1,64}$")),
+        load_default=lambda: list(CORS_EXPOSED_HEADERS),
+    )
+    allow_credentials = fields.Boolean(load_default=False)
+    max_age = fields.Integer(load_default=600, validate=validate.Range(min=0, max=86400))
+
+    @validates_schema
+    def _no_wildcard_with_credentials(self, data: dict[str, Any], **_: Any) -> None:
+        if "*" in data.get("allow_origins", ()) and data.get("allow_credentials"):
+            raise ValidationError(
+                "a wildcard origin cannot be combined with allow_credentials; list the origins.",
+                "allow_origins",
+            )
 
 
 class BackendChoiceSchema(Schema):
@@ -199,6 +267,7 @@ class SettingsSchema(_Strict):
     storage = _nested(StorageSchema)
     logging = _nested(LoggingSchema)
     outbound = _nested(OutboundSchema)
+    cors = _nested(CorsSchema)
     plugins = _nested(PluginsSchema)
     rate_limits = RateLimitsField(load_default=dict)
 

@@ -89,6 +89,20 @@ class OutboundSettings:
 
 
 @dataclass(frozen=True)
+class CorsSettings:
+    #: Origins (``https://app.example.org``) allowed to call the API from a browser; empty
+    #: means no cross-origin access. ``*`` allows any, without credentials.
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    #: Lets browsers send cookies and read responses to credentialed requests.
+    allow_credentials: bool
+    #: Seconds a browser may cache a preflight answer.
+    max_age: int
+
+
+@dataclass(frozen=True)
 class Settings:
     mode: str
     data_dir: Path
@@ -98,6 +112,7 @@ class Settings:
     storage: StorageSettings
     logging: LoggingSettings
     outbound: OutboundSettings
+    cors: CorsSettings
     disabled_plugins: tuple[str, ...]
     #: Each plugin's validated ``[plugins.<name>]`` section.
     plugin_sections: Mapping[str, Mapping[str, Any]]

@@ -1,7 +1,8 @@
 """Request id, security headers and the one JSON error shape.
 
-Order (outermost first): request id → security headers → errors → handler, so every response,
-error responses included, carries the request id and the security headers.
+Order (outermost first): request id → CORS (core/cors.py) → security headers → errors → handler,
+so every response, error responses included, carries the request id, the CORS headers and the
+security headers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from agentvault_registry.core.appkeys import REQUEST_ID
+from agentvault_registry.core.cors import cors_middleware
 from agentvault_registry.core.errors import (
     BadRequest,
     Forbidden,
@@ -135,4 +137,6 @@ def _from_aiohttp(exc: web.HTTPException) -> RegistryError:
 
 
 def core_middlewares() -> list[Callable[..., Awaitable[web.StreamResponse]]]:
-    return [request_id_middleware, security_headers_middleware, error_middleware]
+    # CORS inside the request id (preflights carry one) and outside the error middleware
+    # (error answers carry the CORS headers, so a browser script can read the error).
+    return [request_id_middleware, cors_middleware, security_headers_middleware, error_middleware]
