@@ -104,9 +104,8 @@ def serve(
     """Run the registry's HTTP server."""
     from aiohttp import web
 
-    from agentvault_registry.core.app import create_app, server_ssl_context
-    from agentvault_registry.core.lifecycle import freeze_startup_objects
-    from agentvault_registry.core.logs import AccessLogger, configure_logging
+    from agentvault_registry.core.app import server_ssl_context, serving_app
+    from agentvault_registry.core.logs import AccessLogger
 
     with user_errors():
         settings, pm = load(
@@ -120,12 +119,7 @@ def serve(
                 "data_dir": data_dir,
             },
         )
-        configure_logging(
-            settings.logging.level, settings.logging.format, levels=settings.logging.levels
-        )
-        app = create_app(settings, pm)
-        # After every cleanup context has started: on_startup handlers run after them.
-        app.on_startup.append(freeze_startup_objects)
+        app = serving_app(settings, pm)
         run_app_reporting_bind_errors(
             web.run_app,
             app,

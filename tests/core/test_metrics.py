@@ -179,7 +179,7 @@ def production(make_app, **metrics):
         mode="production",
         security={"jwt_secret": "p" * 48},
         storage={"allow_embedded": True},
-        server={"trust_forwarded_for": True, "public_url": "https://registry.example.org"},
+        server={"trusted_proxies": ["127.0.0.0/8"], "public_url": "https://registry.example.org"},
         plugins={"auth": {"bcrypt_cost": 4}, "federation": {"token_key": "f" * 48}},
         metrics=metrics,
     )

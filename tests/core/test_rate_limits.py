@@ -70,7 +70,8 @@ def limited_app(make_app, overrides=None):
 
 
 def trusting_proxies(extra=None):
-    return {"server": {"trust_forwarded_for": True}, **(extra or {})}
+    """The test client connects from loopback: make loopback the registry's proxy."""
+    return {"server": {"trusted_proxies": ["127.0.0.0/8", "::1/128"]}, **(extra or {})}
 
 
 async def statuses(client, count, path="/test/limited", headers=None):
@@ -266,7 +267,7 @@ def test_the_rate_is_read_from_the_file_env_and_command_line(tmp_path, make_sett
     overrides = {"rate_limits": {"test.limited": "9/hour"}}
     settings, _ = make_settings(overrides, plugins=plugins, environ=environ)
     assert settings.rate_limits == {"test.limited": "9/hour"}
-    assert settings.server.trust_forwarded_for is False
+    assert settings.server.trusted_proxies == ()
 
 
 @pytest.mark.parametrize("rate", ["fast", "5/fortnight", "0/minute", "5/minute;10/hour", 5])

@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from agentvault_registry.config.schema import SettingsSchema
 from agentvault_registry.config.settings import (
     BackendChoice,
+    CorsSettings,
     LoggingSettings,
     MetricsSettings,
     OutboundSettings,
@@ -234,7 +235,9 @@ def _build_settings(
     return Settings(
         mode=core["mode"],
         data_dir=Path(core["data_dir"]),
-        server=ServerSettings(**core["server"]),
+        server=ServerSettings(
+            **{**core["server"], "trusted_proxies": tuple(core["server"]["trusted_proxies"])}
+        ),
         registry=RegistrySettings(**core["registry"]),
         security=SecuritySettings(**core["security"]),
         storage=StorageSettings(**storage, **storage_flags),
@@ -248,6 +251,12 @@ def _build_settings(
         ),
         metrics=MetricsSettings(
             **{**core["metrics"], "allow_networks": tuple(core["metrics"]["allow_networks"])}
+        ),
+        cors=CorsSettings(
+            **{
+                key: tuple(value) if isinstance(value, list) else value
+                for key, value in core["cors"].items()
+            }
         ),
         disabled_plugins=tuple(core["plugins"]["disabled"]),
         plugin_sections=sections,

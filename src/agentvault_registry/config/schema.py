@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from marshmallow import (
     RAISE,
@@ -19,18 +20,46 @@ from marshmallow import (
     pre_load,
     validate,
     validates,
+    validates_schema,
 )
 
 from agentvault_registry.config.secrets import SecretField
 from agentvault_registry.config.settings import DEVELOPMENT, PRODUCTION
 from agentvault_registry.core.ratelimit.declarations import parse_rate
 
+CORS_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+#: What the API reads from a request besides the CORS-safelisted headers.
+CORS_REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "X-Request-ID",
+    "If-Match",
+    "If-None-Match",
+    "Bootstrap-Token",
+)
+#: Response headers a browser script may read.
+CORS_EXPOSED_HEADERS = (
+    "X-Request-ID",
+    "ETag",
+    "Retry-After",
+    "Location",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
+
+
+def _cidr(value: str) -> None:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValidationError("Not a network in CIDR notation (10.1.0.0/16, fd00::/8).") from None
 
 
 class ServerSchema(_Strict):
@@ -41,8 +70,11 @@ class ServerSchema(_Strict):
     )
     public_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
     access_log = fields.Boolean(load_default=True)
-    # Only behind a proxy that sets X-Forwarded-For itself: clients can write the header too.
-    trust_forwarded_for = fields.Boolean(load_default=False)
+    # The proxies in front of the registry, as CIDR blocks: X-Forwarded-For is believed only
+    # from a peer in one of them, since any client can write the header.
+    trusted_proxies = fields.List(
+        fields.String(validate=_cidr), load_default=list, validate=validate.Length(max=64)
+    )
 
 
 class RegistrySchema(_Strict):
@@ -66,6 +98,52 @@ class SecuritySchema(_Strict):
     def _long_enough(self, value: Any, **_: Any) -> None:
         if value is not None and len(value.reveal()) < 32:
             raise ValidationError("must be at least 32 characters.")
+
+
+def _origin(value: str) -> None:
+    parts = urlsplit(value)
+    if value == "*":
+        return
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or value != f"{parts.scheme}://{parts.netloc}"
+    ):
+        raise ValidationError("Not an origin (https://app.example.org, no path or slash).")
+
+
+class CorsSchema(_Strict):
+    """Cross-origin access from browsers; none unless origins are listed."""
+
+    allow_origins = fields.List(
+        fields.String(validate=_origin), load_default=list, validate=validate.Length(max=100)
+    )
+    allow_methods = fields.List(
+        fields.String(validate=validate.OneOf(CORS_METHODS)),
+        load_default=lambda: list(CORS_METHODS),
+    )
+    allow_headers = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Za-z0-9-]{1,64}$")),
+        load_default=lambda: list(CORS_REQUEST_HEADERS),
+    )
+    expose_headers = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Za-z0-9-]{1,64}$")),
+        load_default=lambda: list(CORS_EXPOSED_HEADERS),
+    )
+    allow_credentials = fields.Boolean(load_default=False)
+    max_age = fields.Integer(load_default=600, validate=validate.Range(min=0, max=86400))
+
+    @validates_schema
+    def _no_wildcard_with_credentials(self, data: dict[str, Any], **_: Any) -> None:
+        if "*" in data.get("allow_origins", ()) and data.get("allow_credentials"):
+            raise ValidationError(
+                "a wildcard origin cannot be combined with allow_credentials; list the origins.",
+                "allow_origins",
+            )
 
 
 class BackendChoiceSchema(Schema):
@@ -130,13 +208,6 @@ class TracingSchema(_Strict):
         load_default="otlp", validate=validate.OneOf(["otlp", "console", "none"])
     )
     sample_ratio = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=1))
-
-
-def _cidr(value: str) -> None:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ValidationError("Not a network in CIDR notation (10.1.0.0/16, fd00::/8).") from None
 
 
 class OutboundSchema(_Strict):
@@ -233,6 +304,7 @@ class SettingsSchema(_Strict):
     tracing = _nested(TracingSchema)
     outbound = _nested(OutboundSchema)
     metrics = _nested(MetricsSchema)
+    cors = _nested(CorsSchema)
     plugins = _nested(PluginsSchema)
     rate_limits = RateLimitsField(load_default=dict)
 

@@ -27,8 +27,9 @@ class ServerSettings:
     #: request when unset.
     public_url: str | None
     access_log: bool
-    #: Take the client IP (for rate limits) from the first X-Forwarded-For address.
-    trust_forwarded_for: bool
+    #: CIDR blocks of the reverse proxies whose X-Forwarded-For is believed (see
+    #: :mod:`agentvault_registry.core.client_ip`).
+    trusted_proxies: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,17 @@ class MetricsSettings:
     token: Secret | None
     #: When set, only peers in these CIDR blocks may scrape.
     allow_networks: tuple[str, ...]
+class CorsSettings:
+    #: Origins (``https://app.example.org``) allowed to call the API from a browser; empty
+    #: means no cross-origin access. ``*`` allows any, without credentials.
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    #: Lets browsers send cookies and read responses to credentialed requests.
+    allow_credentials: bool
+    #: Seconds a browser may cache a preflight answer.
+    max_age: int
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,7 @@ class Settings:
     tracing: TracingSettings
     outbound: OutboundSettings
     metrics: MetricsSettings
+    cors: CorsSettings
     disabled_plugins: tuple[str, ...]
     #: Each plugin's validated ``[plugins.<name>]`` section.
     plugin_sections: Mapping[str, Mapping[str, Any]]

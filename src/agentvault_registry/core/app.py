@@ -19,7 +19,13 @@ from agentvault_registry.core.appkeys import (
     STORAGE,
 )
 from agentvault_registry.core.httpclient import http_client_context
-from agentvault_registry.core.lifecycle import plugins_context, plugins_stopping, storage_context
+from agentvault_registry.core.lifecycle import (
+    freeze_startup_objects,
+    plugins_context,
+    plugins_stopping,
+    storage_context,
+)
+from agentvault_registry.core.logs import configure_logging
 from agentvault_registry.core.middlewares import core_middlewares
 from agentvault_registry.core.ops import add_ops_routes
 from agentvault_registry.core.periodic import collect_periodic_tasks, periodic_tasks_context
@@ -67,6 +73,18 @@ def create_app(
     # Last in, so it drains first on shutdown, while storage and plugins are still up.
     app.cleanup_ctx.append(background_tasks_context)
     app.on_shutdown.append(plugins_stopping)
+    return app
+
+
+def serving_app(settings: Settings, pm: pluggy.PluginManager) -> web.Application:
+    """The app as a server process runs it (``serve`` or a gunicorn worker): logging set up
+    from the settings, and startup objects frozen once the app is up."""
+    configure_logging(
+        settings.logging.level, settings.logging.format, levels=settings.logging.levels
+    )
+    app = create_app(settings, pm)
+    # After every cleanup context has started: on_startup handlers run after them.
+    app.on_startup.append(freeze_startup_objects)
     return app
 
 

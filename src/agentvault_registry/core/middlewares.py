@@ -1,8 +1,8 @@
 """Request id, security headers and the one JSON error shape.
 
-Order (outermost first): request id → tracing → security headers → errors → metrics → handler,
-so every response, error responses included, carries the request id and the security headers,
-and a request's span covers everything but the request id.
+Order (outermost first): request id → tracing → CORS (core/cors.py) → security headers →
+errors → metrics → handler, so every response, error responses included, carries the request
+id, the CORS headers and the security headers, and a request's span covers all but the id.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from aiohttp import web
 
 from agentvault_registry.core.appkeys import REQUEST_ID
 from agentvault_registry.core.errorreports import report_exception
+from agentvault_registry.core.cors import cors_middleware
 from agentvault_registry.core.errors import (
     BadRequest,
     Forbidden,
@@ -140,9 +141,12 @@ def _from_aiohttp(exc: web.HTTPException) -> RegistryError:
 
 
 def core_middlewares() -> list[Callable[..., Awaitable[web.StreamResponse]]]:
+    # CORS inside the request id (preflights carry one) and outside the error middleware
+    # (error answers carry the CORS headers, so a browser script can read the error).
     return [
         request_id_middleware,
         tracing_middleware,
+        cors_middleware,
         security_headers_middleware,
         error_middleware,
         metrics_middleware,

@@ -27,7 +27,6 @@ from agentvault_registry.core.ratelimit.declarations import (
 )
 from agentvault_registry.core.ratelimit.decorator import (
     check_route_limits,
-    client_ip,
     rate_limit,
     rate_limit_name,
 )
@@ -40,7 +39,6 @@ __all__ = [
     "RateLimitResult",
     "RateLimiter",
     "check_route_limits",
-    "client_ip",
     "declared_rate_limits",
     "parse_rate",
     "rate_limit",

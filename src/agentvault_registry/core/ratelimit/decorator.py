@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import ipaddress
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from agentvault_registry.core.appkeys import RATE_LIMITER, SETTINGS
+from agentvault_registry.core.appkeys import RATE_LIMITER
+from agentvault_registry.core.client_ip import client_ip
 from agentvault_registry.core.errors import PluginError, RegistryError
 from agentvault_registry.core.identity import Identity, requirement_of, resolve_identity
 from agentvault_registry.core.middlewares import Handler
@@ -73,21 +73,6 @@ def caller_scope(identity: Identity) -> str:
 def rate_limit_name(handler: Any) -> str | None:
     """The limit a handler is decorated with, if any."""
     return getattr(handler, _MARKER, None)
-
-
-def client_ip(request: web.Request) -> str:
-    """The last X-Forwarded-For address when ``server.trust_forwarded_for``, else the peer.
-
-    The last entry is the one the trusted proxy appended (who connected to it); earlier
-    entries come from the client and could name anyone.
-    """
-    if request.app[SETTINGS].server.trust_forwarded_for:
-        last = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
-        try:
-            return str(ipaddress.ip_address(last))
-        except ValueError:
-            pass  # absent or garbage: the peer address is the best we have
-    return request.remote or "unknown"
 
 
 def check_route_limits(app: web.Application) -> None:

@@ -6,9 +6,9 @@ from aiohttp import web
 
 from agentvault_registry.core.appkeys import PLUGIN_MANAGER, RATE_LIMITER
 from agentvault_registry.core.asyncutils import await_me_maybe
+from agentvault_registry.core.client_ip import client_ip
 from agentvault_registry.core.errors import InvalidCredentials
 from agentvault_registry.core.identity import Identity
-from agentvault_registry.core.ratelimit import client_ip
 from agentvault_registry.plugins.federation.appkeys import PEER_SERVICE
 from agentvault_registry.plugins.federation.tokens import PEER, looks_like_inbound_token
 

@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 
 from agentvault_registry.core.activity import record_activity
 from agentvault_registry.core.appkeys import RATE_LIMITER
+from agentvault_registry.core.client_ip import client_ip
 from agentvault_registry.core.errors import (
     BadRequest,
     InvalidCredentials,
@@ -18,7 +19,7 @@ from agentvault_registry.core.errors import (
 from agentvault_registry.core.identity import AGENT, Identity, current_identity, requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.pagination import decode_cursor, pagination
-from agentvault_registry.core.ratelimit import client_ip, rate_limit
+from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import as_details, is_uuid, read_json, read_query
 from agentvault_registry.plugins.agents.schemas import agent_json
 from agentvault_registry.plugins.agents.views import etag_of
