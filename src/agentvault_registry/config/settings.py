@@ -108,6 +108,8 @@ class MetricsSettings:
     token: Secret | None
     #: When set, only peers in these CIDR blocks may scrape.
     allow_networks: tuple[str, ...]
+
+
 class CorsSettings:
     #: Origins (``https://app.example.org``) allowed to call the API from a browser; empty
     #: means no cross-origin access. ``*`` allows any, without credentials.

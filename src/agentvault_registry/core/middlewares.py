@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from agentvault_registry.core.appkeys import REQUEST_ID
-from agentvault_registry.core.errorreports import report_exception
 from agentvault_registry.core.cors import cors_middleware
+from agentvault_registry.core.errorreports import report_exception
 from agentvault_registry.core.errors import (
     BadRequest,
     Forbidden,

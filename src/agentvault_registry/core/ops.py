@@ -23,6 +23,7 @@ from agentvault_registry.core.appkeys import (
     STORAGE,
 )
 from agentvault_registry.core.asyncutils import await_me_maybe, first_result
+from agentvault_registry.core.client_ip import client_ip
 from agentvault_registry.core.errors import (
     AuthenticationRequired,
     Forbidden,
@@ -31,7 +32,6 @@ from agentvault_registry.core.errors import (
 )
 from agentvault_registry.core.metrics import AgentCounter, render
 from agentvault_registry.core.openapi import api_doc, build_openapi
-from agentvault_registry.core.client_ip import client_ip
 from agentvault_registry.core.registry_card import build_registry_card
 from agentvault_registry.core.requests import public_base_url
 
