@@ -141,6 +141,18 @@ async def sign_up(
     return SignedUp({"Authorization": f"Bearer {(await login.json())['access_token']}"}, user_id)
 
 
+async def register_agent(client, headers, name: str = "Echo", **body: Any) -> dict[str, Any]:
+    """Register an agent through the API (``body`` adds or overrides fields); its JSON."""
+    payload = {
+        "name": name,
+        "description": "Echoes what it is told.",
+        "apiEndpoints": ["https://echo.example.com/a2a"],
+    } | body
+    response = await client.post("/api/v1/agents", json=payload, headers=headers)
+    assert response.status == 201, await response.text()
+    return await response.json()
+
+
 async def self_onboarded(
     client, developer: dict[str, str], registration: dict[str, Any]
 ) -> dict[str, Any]:

@@ -110,6 +110,7 @@ class MetricsSettings:
     allow_networks: tuple[str, ...]
 
 
+@dataclass(frozen=True)
 class CorsSettings:
     #: Origins (``https://app.example.org``) allowed to call the API from a browser; empty
     #: means no cross-origin access. ``*`` allows any, without credentials.

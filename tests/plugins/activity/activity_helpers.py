@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from support import PASSWORD, merged
+from support import SignedUp, merged, sign_up
+from support import register_agent as register_agent  # re-exported for the tests
 
 LIMITS = (
     "auth.login",
@@ -35,34 +36,9 @@ def app_overrides(**extra: Any) -> dict[str, Any]:
     return merged(overrides, extra)
 
 
-async def account(client, username: str, *, role: str | None = None) -> tuple[dict, str]:
-    """Register and log ``username`` in; its bearer headers and user id."""
-    from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
-
-    response = await client.post(
-        "/api/v1/auth/register",
-        json={"email": f"{username}@example.org", "username": username, "password": PASSWORD},
-    )
-    assert response.status == 201, await response.text()
-    user_id = (await response.json())["id"]
-    if role is not None:
-        await client.app[AUTH_SERVICE].set_role(user_id, role)
-    login = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-    )
-    assert login.status == 200, await login.text()
-    return {"Authorization": f"Bearer {(await login.json())['access_token']}"}, user_id
-
-
-async def register_agent(client, headers, name: str = "Echo", **body: Any) -> dict[str, Any]:
-    payload = {
-        "name": name,
-        "description": "Echoes what it is told.",
-        "apiEndpoints": ["https://echo.example.com/a2a"],
-    } | body
-    response = await client.post("/api/v1/agents", json=payload, headers=headers)
-    assert response.status == 201, await response.text()
-    return await response.json()
+async def account(client, username: str, *, role: str | None = None) -> SignedUp:
+    """Register and log ``username`` in (email not verified): its bearer headers and id."""
+    return await sign_up(client, username, verified=False, role=role)
 
 
 async def feed(client, headers, path: str = ADMIN_FEED, **query: Any) -> dict[str, Any]:

@@ -9,10 +9,10 @@ from typing import Any
 
 from agentvault_registry.core.appkeys import STORAGE
 from agentvault_registry.storage_backends.activity import ActivityEntry
-from support import merged
+from support import SignedUp, merged, sign_up
+from support import register_agent as register_agent  # re-exported for the tests
 
 STREAM = "/api/v1/events/stream"
-PASSWORD = "correct horse battery staple 42"
 LIMITS = ("auth.login", "auth.register", "auth.refresh", "auth.login_failures", "agents.create")
 #: The issue's requirement: a registration reaches a subscriber within a second.
 WITHIN = 1.0
@@ -26,34 +26,9 @@ def app_overrides(events: dict[str, Any] | None = None, **extra: Any) -> dict[st
     return merged(overrides, extra)
 
 
-async def account(client, username: str, *, role: str | None = None) -> tuple[dict, str]:
-    """Register ``username`` (optionally with ``role``); its bearer headers and user id."""
-    from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
-
-    response = await client.post(
-        "/api/v1/auth/register",
-        json={"email": f"{username}@example.org", "username": username, "password": PASSWORD},
-    )
-    assert response.status == 201, await response.text()
-    user_id = (await response.json())["id"]
-    if role is not None:
-        await client.app[AUTH_SERVICE].set_role(user_id, role)
-    login = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-    )
-    assert login.status == 200, await login.text()
-    return {"Authorization": f"Bearer {(await login.json())['access_token']}"}, user_id
-
-
-async def register_agent(client, headers, **body) -> dict[str, Any]:
-    payload = {
-        "name": "Echo",
-        "description": "Echoes what it is told.",
-        "apiEndpoints": ["https://echo.example.com/a2a"],
-    } | body
-    response = await client.post("/api/v1/agents", json=payload, headers=headers)
-    assert response.status == 201, await response.text()
-    return await response.json()
+async def account(client, username: str, *, role: str | None = None) -> SignedUp:
+    """Register and log ``username`` in (email not verified): its bearer headers and id."""
+    return await sign_up(client, username, verified=False, role=role)
 
 
 async def append_entry(client, action: str, **fields: Any) -> ActivityEntry:
