@@ -106,6 +106,30 @@ async def test_every_log_line_is_json_and_no_secret_is_logged(
     assert request_id == boom.headers["X-Request-ID"]
 
 
+async def test_the_access_record_names_the_client_a_trusted_proxy_forwarded_for(
+    aiohttp_client, aiohttp_server, make_app
+):
+    app = make_app({"server": {"trusted_proxies": ["127.0.0.0/8"]}})
+    client = await aiohttp_client(await aiohttp_server(app, access_log_class=AccessLogger))
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging("INFO", "json", stream=stream)
+    try:
+        response = await client.get("/health", headers={"X-Forwarded-For": "203.0.113.7"})
+        assert response.status == 200
+        await asyncio.sleep(0)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    [access] = [
+        entry
+        for entry in map(json.loads, stream.getvalue().splitlines())
+        if entry["logger"] == "aiohttp.access"
+    ]
+    assert access["client"] == "203.0.113.7"
+
+
 async def test_a_failing_error_reporter_changes_nothing_for_the_client(aiohttp_client, make_app):
     failing = Failing(reporter_fails=True)
     client = await aiohttp_client(make_app(plugins=[("failing", failing)]))

@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from agentvault_registry.core.appkeys import IDENTITY, REQUEST_ID
+from agentvault_registry.core.client_ip import client_ip
 from agentvault_registry.core.redaction import RedactionFilter
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -76,7 +77,8 @@ class AccessLogger(AbstractAccessLogger):
             "latency_ms": round(time * 1000, 3),
             "user_id": identity.subject if identity is not None else None,
             "identity_kind": identity.kind if identity is not None else None,
-            "client": request.remote,
+            # Behind trusted proxies, the client they forwarded for, as rate limits see it.
+            "client": client_ip(request) if isinstance(request, web.Request) else request.remote,
             "user_agent": request.headers.get("User-Agent"),
         }
         self.logger.info(
