@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from agentvault_registry.core.appkeys import BACKGROUND_TASKS, PLUGIN_MANAGER
+from agentvault_registry.core.plugins import implementations
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def report_exception(
 ) -> None:
     """Call every reporter; one that fails is logged, never raised, and never stops the rest."""
     hook = app[PLUGIN_MANAGER].hook.report_exception
-    for impl in reversed(hook.get_hookimpls()):
+    for impl in implementations(hook):
         try:
             result = impl.function(
                 app=app, request=request, exception=exception, request_id=request_id

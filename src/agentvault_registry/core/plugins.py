@@ -85,6 +85,12 @@ def build_plugin_manager(
     return pm
 
 
+def implementations(hook: pluggy.HookCaller) -> list[pluggy.HookImpl]:
+    """``hook``'s implementations in the order calling the hook runs them, for callers that
+    must call each on its own (attribute its answer, await it, or survive its failure)."""
+    return list(reversed(hook.get_hookimpls()))
+
+
 def results_by_plugin(hook: pluggy.HookCaller, **kwargs: Any) -> list[tuple[str, Any]]:
     """Call each implementation of ``hook``; pair every result with its plugin's name.
 
@@ -92,14 +98,14 @@ def results_by_plugin(hook: pluggy.HookCaller, **kwargs: Any) -> list[tuple[str,
     plugin's section; a bad skill or a duplicate backend must name its plugin). Same order as
     calling the hook.
     """
-    return [(impl.plugin_name, impl.function(**kwargs)) for impl in reversed(hook.get_hookimpls())]
+    return [(impl.plugin_name, impl.function(**kwargs)) for impl in implementations(hook)]
 
 
 async def run_in_turn(hook: pluggy.HookCaller, **kwargs: Any) -> None:
     """Call each implementation of ``hook`` and await its answer before calling the next (in
     the order calling the hook would), so one that fails leaves no other's coroutine made and
     never awaited, and each runs after those before it have finished."""
-    for impl in reversed(hook.get_hookimpls()):
+    for impl in implementations(hook):
         await await_me_maybe(impl.function(**kwargs))
 
 
