@@ -195,13 +195,14 @@ def plugins_command(config_file: str | None, as_json: bool) -> None:
 register_client_commands(cli)
 
 
-def _register_backup_commands() -> None:
-    from agentvault_registry.backup.commands import register
+def _add_backup_commands() -> None:
+    # Imported here: the backup commands use this module's options and error handling.
+    from agentvault_registry.backup.commands import add_commands
 
-    register(cli, config_option, user_errors, load)
+    add_commands(cli)
 
 
-_register_backup_commands()
+_add_backup_commands()
 
 
 def add_plugin_commands(group: click.Group) -> None:

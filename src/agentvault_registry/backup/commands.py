@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from agentvault_registry.backup.service import Summary, export_all, import_all, opened
+from agentvault_registry.cli import config_option, load, user_errors
 
 
 def _summarise(verb: str, summary: Summary) -> None:
@@ -15,8 +16,8 @@ def _summarise(verb: str, summary: Summary) -> None:
     click.echo(f"{verb} {rows} rows in {len(summary.rows)} tables and {summary.blobs} blobs.")
 
 
-def register(cli: click.Group, config_option, user_errors, load) -> None:
-    """Add the two commands to ``cli`` (the options and error handling are the CLI's own)."""
+def add_commands(cli: click.Group) -> None:
+    """Add the two commands to ``cli``, with the CLI's own options and error handling."""
 
     @cli.command("export-all")
     @config_option

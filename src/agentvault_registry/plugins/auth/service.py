@@ -59,6 +59,17 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "bearer"
+    #: Whose tokens they are: for the activity log, not part of the answer.
+    user_id: str = ""
+
+
+class LoginFailed(InvalidCredentials):
+    """A refused login; ``user_id`` names the account it tried, when there is one (for the
+    activity log only: the answer is the same either way)."""
+
+    def __init__(self, user_id: str | None) -> None:
+        super().__init__(LOGIN_FAILED)
+        self.user_id = user_id
 
 
 class AuthService:
@@ -151,7 +162,7 @@ class AuthService:
         # Verified even for an unknown user (against a dummy hash): equal timing either way.
         matches = await self.hasher.verify(password, user.password_hash if user else None)
         if user is None or not matches or not user.is_active:
-            raise InvalidCredentials(LOGIN_FAILED)
+            raise LoginFailed(None if user is None else user.id)
         await self.limiter.refund(LOGIN_FAILURES_LIMIT, failures_scope)
         return await self._issue_pair(user, family_id=uuid.uuid4().hex)
 
@@ -167,7 +178,12 @@ class AuthService:
         await self.records.add_refresh_token(
             RefreshTokenRecord(refresh.jti, family_id, user.id, now, refresh.expires_at)
         )
-        return TokenPair(access.token, refresh.token, int(self.settings.access_ttl.total_seconds()))
+        return TokenPair(
+            access.token,
+            refresh.token,
+            int(self.settings.access_ttl.total_seconds()),
+            user_id=user.id,
+        )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         claims = self.codec.decode(refresh_token, REFRESH)

@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from agentvault_registry.core.activity import record_activity
-from agentvault_registry.core.appkeys import IDENTITY, STORAGE
-from agentvault_registry.core.errors import BadRequest, InvalidCredentials
+from agentvault_registry.core.appkeys import IDENTITY
+from agentvault_registry.core.errors import BadRequest
 from agentvault_registry.core.identity import Identity, current_identity, requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.ratelimit import rate_limit
@@ -17,7 +17,7 @@ from agentvault_registry.core.tasks import spawn
 from agentvault_registry.plugins.auth import schemas
 from agentvault_registry.plugins.auth.appkeys import API_KEY_SERVICE, AUTH_SERVICE
 from agentvault_registry.plugins.auth.credentials import PLUGIN
-from agentvault_registry.plugins.auth.service import TokenPair
+from agentvault_registry.plugins.auth.service import LoginFailed, TokenPair
 
 TAGS = ["auth"]
 SESSION = ("user",)
@@ -114,14 +114,10 @@ async def login(request: web.Request) -> web.Response:
     login_name = body.get("email") or body["username"]
     try:
         pair = await request.app[AUTH_SERVICE].login(login_name, body["password"])
-    except InvalidCredentials:
-        user = await request.app[STORAGE].records.find_user_by_login(login_name)
-        await _record(
-            request, "auth.login_failed", None if user is None else user.id, by_the_user=False
-        )
+    except LoginFailed as failed:
+        await _record(request, "auth.login_failed", failed.user_id, by_the_user=False)
         raise
-    user = await request.app[STORAGE].records.find_user_by_login(login_name)
-    await _record(request, "auth.login", None if user is None else user.id)
+    await _record(request, "auth.login", pair.user_id)
     return _pair(pair)
 
 
