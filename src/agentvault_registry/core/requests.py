@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -50,16 +51,25 @@ async def read_json(request: web.Request, schema: Schema | None = None) -> Any:
             "The request body must be a JSON object.",
             details={"_schema": [f"Expected an object, got {_json_type(document)}."]},
         )
+    return load_valid(schema, document)
+
+
+def read_query(
+    request: web.Request, schema: Schema, *, repeatable: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The query string loaded through ``schema``, each ``repeatable`` parameter as the list
+    of its values; 422 with the parameters it refuses."""
+    query: dict[str, Any] = dict(request.query)
+    for name in repeatable:
+        if name in request.query:
+            query[name] = request.query.getall(name)
+    return load_valid(schema, query)
+
+
+def load_valid(schema: Schema, document: Any) -> Any:
+    """``document`` loaded through ``schema``; 422 with what it refuses."""
     try:
         return schema.load(document)
-    except ValidationError as exc:
-        raise ValidationFailed(details=as_details(exc.messages)) from None
-
-
-def read_query(request: web.Request, schema: Schema) -> dict[str, Any]:
-    """The query string loaded through ``schema``; 422 with the parameters it refuses."""
-    try:
-        return schema.load(dict(request.query))
     except ValidationError as exc:
         raise ValidationFailed(details=as_details(exc.messages)) from None
 

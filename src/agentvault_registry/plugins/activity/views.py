@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from marshmallow import Schema, ValidationError
 
-from agentvault_registry.core.errors import ValidationFailed
 from agentvault_registry.core.identity import current_identity, requires
 from agentvault_registry.core.openapi import api_doc
-from agentvault_registry.core.requests import as_details, read_query
+from agentvault_registry.core.requests import read_query
 from agentvault_registry.plugins.activity import schemas
 from agentvault_registry.plugins.activity.appkeys import ACTIVITY_SERVICE
 from agentvault_registry.plugins.auth.scopes import ADMIN
@@ -25,17 +23,6 @@ LIST_JSON = schemas.ActivityListSchema()
 OWN_JSON = schemas.OwnActivitySchema()
 STATS_JSON = schemas.StatsSchema()
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _read_feed_query(request: web.Request, schema: Schema) -> dict[str, Any]:
-    """The query, ``action`` repeatable; 422 with the parameters refused."""
-    query: dict[str, Any] = dict(request.query)
-    if "action" in request.query:
-        query["action"] = request.query.getall("action")
-    try:
-        return schema.load(query)
-    except ValidationError as exc:
-        raise ValidationFailed(details=as_details(exc.messages)) from None
 
 
 def _filter(query: dict[str, Any], **fixed: Any) -> ActivityFilter:
@@ -73,7 +60,7 @@ async def _page(request: web.Request, query: dict[str, Any], **fixed: Any) -> di
 )
 @requires(role=ADMIN)
 async def admin_activity(request: web.Request) -> web.Response:
-    body = await _page(request, _read_feed_query(request, ADMIN_QUERY))
+    body = await _page(request, read_query(request, ADMIN_QUERY, repeatable=("action",)))
     return web.json_response(LIST_JSON.dump(body), headers=NO_STORE)
 
 
@@ -88,7 +75,8 @@ async def admin_activity(request: web.Request) -> web.Response:
 @requires(kinds=("user", "api_key"))
 async def own_activity(request: web.Request) -> web.Response:
     user_id = current_identity(request).subject
-    body = await _page(request, _read_feed_query(request, OWN_QUERY), owner_or_actor_id=user_id)
+    query = read_query(request, OWN_QUERY, repeatable=("action",))
+    body = await _page(request, query, owner_or_actor_id=user_id)
     body["usage"] = await request.app[ACTIVITY_SERVICE].usage(user_id)
     return web.json_response(OWN_JSON.dump(body), headers=NO_STORE)
 

@@ -7,12 +7,10 @@ import contextlib
 import json
 
 from aiohttp import WSCloseCode, hdrs, web
-from marshmallow import ValidationError
 
-from agentvault_registry.core.errors import ValidationFailed
 from agentvault_registry.core.identity import current_identity, requires
 from agentvault_registry.core.openapi import api_doc
-from agentvault_registry.core.requests import as_details
+from agentvault_registry.core.requests import load_valid
 from agentvault_registry.plugins.events import schemas
 from agentvault_registry.plugins.events.appkeys import EVENT_HUB
 from agentvault_registry.plugins.events.service import (
@@ -36,10 +34,7 @@ CLOSE_CODES = {TOO_SLOW: WSCloseCode.TRY_AGAIN_LATER, STOPPING: WSCloseCode.GOIN
 
 def _parsed(request: web.Request) -> tuple[StreamFilter, int | None]:
     document = schemas.stream_query(request.query, request.headers.get("Last-Event-ID"))
-    try:
-        query = QUERY.load(document)
-    except ValidationError as exc:
-        raise ValidationFailed(details=as_details(exc.messages)) from None
+    query = load_valid(QUERY, document)
     stream_filter = StreamFilter(tuple(query["types"]), tuple(query["capability"]))
     return stream_filter, query.get("last_event_id")
 
