@@ -310,6 +310,23 @@ def sign_document(
 
 
 @hookspec
+def register_webui_views(settings: Settings) -> Any:
+    """Return a list of :class:`agentvault_registry.webui.extensions.WebUIView`: pages of the
+    web UI, each optionally with a navigation entry.
+
+    A view names its path (``/ui/...``; a ``:name`` segment is a parameter the view receives),
+    the URL of an ES module whose default export is the view class, who may open it
+    (``public``, ``guest`` for signed-out visitors only, ``user`` or ``admin``) and where its
+    navigation entry goes. The class is constructed with ``(context, params)`` and has the
+    lifecycle ``render(container)`` (may be async), ``afterRender()`` and ``destroy()``; the
+    context gives it the API client, the session and the router (``webui/static/js/app.js``).
+    The plugin serves its module itself, with a ``web.static`` route from
+    :func:`register_routes`; the UI's Content-Security-Policy allows same-origin scripts and
+    styles only, with no inline code. The built-in pages are registered the same way.
+    """
+
+
+@hookspec
 def report_exception(
     app: web.Application, request: web.Request | None, exception: BaseException, request_id: Any
 ) -> Any:

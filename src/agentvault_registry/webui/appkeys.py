@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-#: Each page's HTML by template name, read once at startup.
-PAGES = web.AppKey("webui_pages", dict)
+from agentvault_registry.webui.extensions import WebUIView
+
+#: Every plugin's pages, collected once at startup.
+WEBUI_VIEWS = web.AppKey("webui_views", list[WebUIView])

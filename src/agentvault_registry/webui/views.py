@@ -1,35 +1,51 @@
-"""The web UI's pages (thin handlers)."""
+"""The single-page app's shell: one page for every web UI path (thin handlers)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from pathlib import Path
+import json
 
+import aiohttp_jinja2
 from aiohttp import web
 
-from agentvault_registry.webui.appkeys import PAGES
+from agentvault_registry.config.settings import Settings
+from agentvault_registry.core.appkeys import SETTINGS
+from agentvault_registry.webui.appkeys import WEBUI_VIEWS
+from agentvault_registry.webui.assets import asset_base
+from agentvault_registry.webui.extensions import matching_view
 
-TEMPLATES = Path(__file__).parent / "templates"
-STATIC = Path(__file__).parent / "static"
-PAGE_NAMES = ("index", "verify_email", "reset_password")
-#: Scripts and styles only from this origin; API calls only to it.
-PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+#: Same-origin scripts, styles, fonts and API calls only: no inline code, no eval. Bootstrap's
+#: own stylesheet draws some icons as data: images.
+SHELL_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
 )
 
 
-def read_pages() -> dict[str, str]:
-    return {name: (TEMPLATES / f"{name}.html").read_text(encoding="utf-8") for name in PAGE_NAMES}
+def shell_config(request: web.Request) -> str:
+    """What the app needs to boot, as JSON safe inside a ``<script type=application/json>``."""
+    settings: Settings = request.app[SETTINGS]
+    views = request.app[WEBUI_VIEWS]
+    base = asset_base()
+    config = {
+        "registry_name": settings.registry.name,
+        "asset_base": base,
+        "views": [view.as_config(f"{base}/js") for view in views],
+    }
+    return json.dumps(config).replace("<", "\\u003c")
 
 
-def page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def view(request: web.Request) -> web.Response:
-        response = web.Response(text=request.app[PAGES][name], content_type="text/html")
-        response.headers["Content-Security-Policy"] = PAGE_CSP
-        # The links carry their token in the fragment; no page is worth caching with it.
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
-    view.__name__ = f"{name}_page"
-    return view
+async def shell(request: web.Request) -> web.Response:
+    known = matching_view(request.app[WEBUI_VIEWS], request.path) is not None
+    context = {
+        "registry_name": request.app[SETTINGS].registry.name,
+        "asset_base": asset_base(),
+        "config_json": shell_config(request),
+    }
+    response = aiohttp_jinja2.render_template(
+        "shell.html", request, context, status=200 if known else 404
+    )
+    response.headers["Content-Security-Policy"] = SHELL_CSP
+    # Mailed links carry their token in the fragment; no shell is worth caching with one.
+    response.headers["Cache-Control"] = "no-store"
+    return response

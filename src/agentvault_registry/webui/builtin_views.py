@@ -1,0 +1,80 @@
+"""The web UI's own pages, registered through ``register_webui_views`` like any plugin's."""
+
+from __future__ import annotations
+
+from agentvault_registry.webui.extensions import WebUIView as View
+
+BUILTIN_VIEWS = (
+    View("/", "views/home.js", "Home", access="public", order=0),
+    View("/ui/login", "views/login.js", "Sign in", access="guest"),
+    View("/ui/register", "views/register.js", "Create an account", access="guest"),
+    View("/ui/recover", "views/recover.js", "Reset your password", access="guest"),
+    View("/verify-email", "views/verify_email.js", "Verify your email", access="public"),
+    View("/reset-password", "views/reset_password.js", "Choose a new password", access="public"),
+    View(
+        "/ui/discovery",
+        "views/discovery.js",
+        "Discover agents",
+        access="public",
+        nav_label="Discover",
+        icon="search",
+        order=10,
+    ),
+    View("/ui/discovery/agents/:agent_id", "views/discovery.js", "Agent", access="public"),
+    View(
+        "/ui/discovery/map",
+        "views/galactic_map.js",
+        "Galactic Map",
+        access="public",
+        nav_label="Galactic Map",
+        icon="stars",
+        order=11,
+    ),
+    View(
+        "/ui/dashboard",
+        "views/dashboard.js",
+        "Dashboard",
+        nav_label="Dashboard",
+        icon="speedometer2",
+        order=20,
+    ),
+    View(
+        "/ui/dashboard/mission-control",
+        "views/mission_control.js",
+        "Mission Control",
+        nav_label="Mission Control",
+        icon="broadcast",
+        order=21,
+    ),
+    View(
+        "/ui/developer",
+        "views/developer.js",
+        "Developer portal",
+        nav_label="Developer",
+        icon="code-square",
+        order=30,
+    ),
+    View("/ui/developer/:section", "views/developer.js", "Developer portal"),
+    View("/ui/developer/agents/new", "views/agent_wizard.js", "Register an agent"),
+    View(
+        "/ui/settings",
+        "views/settings.js",
+        "Settings",
+        nav_label="Settings",
+        nav_section="account",
+        icon="gear",
+        order=90,
+    ),
+    View(
+        "/ui/admin",
+        "views/admin.js",
+        "Admin",
+        access="admin",
+        nav_label="Admin",
+        nav_section="admin",
+        icon="shield-lock",
+        order=80,
+    ),
+    View("/ui/admin/:section", "views/admin.js", "Admin", access="admin"),
+    View("/ui/admin/peers/:peer_id", "views/admin_peer.js", "Federation peer", access="admin"),
+)
