@@ -25,7 +25,7 @@ from aiohttp import web
 from agentvault_registry.config.loader import load_configuration
 from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.app import create_app
-from support import free_port, hookspec_functions
+from support import free_port, hookspec_functions, running_in_ci
 
 SERVICE_MARKERS = ("postgres", "redis", "s3", "browser", "corpus")
 _skipped_service_tests: list[str] = []
@@ -94,10 +94,6 @@ def unused_tcp_port() -> int:
 
 
 # --------------------------------------------------------------------------- services
-
-
-def running_in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _service_url(variable: str) -> str:
@@ -191,38 +187,6 @@ def s3_endpoint_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
-
-
-# ---------------------------------------------------------------------------- browser
-
-CHROMIUM = "/usr/bin/chromium"
-#: Flags for a headless Chromium on a machine whose only network is loopback.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-async def browser_page():
-    """A page in Debian's headless Chromium, driven by Playwright."""
-    if not os.path.exists(CHROMIUM):
-        if running_in_ci():
-            pytest.fail(f"{CHROMIUM} must be installed in CI")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page()
-            yield page
-        finally:
-            await browser.close()
 
 
 # ------------------------------------------------------------- CI: no hidden skips

@@ -49,6 +49,10 @@ def hookspec_functions() -> list[Callable[..., Any]]:
 _PORTS_FROM, _PORTS_TO = 20000, 32768
 
 
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
 def _port_block() -> range:
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
     worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"...; unset without xdist

@@ -1,99 +1,92 @@
-"""The pages mailed links open, driven in a real browser: verify an email, reset a password."""
+"""Signing up, verifying, signing in and resetting a password in the browser, with the mail
+caught by a real SMTP server."""
 
 from __future__ import annotations
 
-import asyncio
-import re
-
 import pytest
+from webui_harness import sign_in, wait_for_link
 
-from agentvault_registry.plugins.mail.appkeys import MAILER
+from registry_harness import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple 42"
-FAST = {"plugins": {"auth": {"bcrypt_cost": 4}}}
+
+async def register_in_browser(probe, registry, username: str) -> None:
+    page = probe.page
+    await page.goto(f"{registry.url}/ui/register")
+    await page.get_by_label("Email").fill(f"{username}@example.org")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Create account").click()
+    await page.get_by_role("heading", name="Check your mail").wait_for()
 
 
-async def latest_link(app, path: str) -> str:
-    for _ in range(200):
-        for message in reversed(app[MAILER].outbox):
-            match = re.search(rf"(http://\S+/{path}#token=[\w-]+)", message.text)
-            if match:
-                return match.group(1)
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"no mail with a {path} link")
+async def test_the_mailed_link_verifies_the_new_account(probe, ui_registry, inbox):
+    probe.expect(401, r"/api/v1/auth/me$")
+    await register_in_browser(probe, ui_registry, "ada")
+    link = await wait_for_link(inbox, "verify-email", "ada@example.org")
+    await probe.page.goto(link)
+    await probe.page.get_by_text("your email address is verified").wait_for()
+
+    await sign_in(probe, ui_registry, "ada")
+    me = await probe.page.evaluate("fetch('/api/v1/auth/me').then((r) => r.status)")
+    assert me == 401, "the access token lives in memory only, never in a cookie"
 
 
-@pytest.fixture
-async def registry(aiohttp_client, make_app):
-    client = await aiohttp_client(make_app(FAST))
-    response = await client.post(
-        "/api/v1/auth/register",
-        json={"email": "ada@example.org", "username": "ada", "password": PASSWORD},
-    )
-    assert response.status == 201
-    return client
+async def test_registration_errors_appear_beside_their_fields(probe, ui_registry):
+    probe.expect(422, r"/api/v1/auth/register$")
+    page = probe.page
+    await page.goto(f"{ui_registry.url}/ui/register")
+    await page.get_by_label("Email").fill("bob@example.org")
+    await page.get_by_label("Username").fill("bob")
+    await page.get_by_label("Password").fill("password1234")
+    await page.get_by_role("button", name="Create account").click()
+    password = page.get_by_label("Password")
+    await page.locator("input[name=password].is-invalid").wait_for()
+    feedback = page.locator(f"#{await password.get_attribute('id')}-feedback")
+    assert "common" in (await feedback.inner_text()).lower()
 
 
-async def test_the_verification_link_verifies_the_address(registry, browser_page):
-    link = await latest_link(registry.app, "verify-email")
-    await browser_page.goto(link)
-    status = browser_page.locator("#status.ok")
-    await status.wait_for(timeout=10_000)
-    assert "your email address is verified" in await status.inner_text()
-    pair = await (
-        await registry.post("/api/v1/auth/login", json={"username": "ada", "password": PASSWORD})
-    ).json()
-    me = await registry.get(
-        "/api/v1/auth/me", headers={"Authorization": f"Bearer {pair['access_token']}"}
-    )
-    assert (await me.json())["is_verified"] is True
+async def test_a_used_verification_link_says_so(probe, ui_registry, inbox):
+    probe.expect(400, r"/api/v1/auth/verify-email$")
+    await register_in_browser(probe, ui_registry, "cy")
+    link = await wait_for_link(inbox, "verify-email", "cy@example.org")
+    await probe.page.goto(link)
+    await probe.page.get_by_text("your email address is verified").wait_for()
+    await probe.page.goto("about:blank")
+    await probe.page.goto(link)
+    outcome = probe.page.locator("[data-outcome=danger]")
+    await outcome.wait_for()
+    assert "unknown, used or expired" in await outcome.inner_text()
 
 
-async def test_a_used_verification_link_says_so(registry, browser_page):
-    link = await latest_link(registry.app, "verify-email")
-    await browser_page.goto(link)
-    await browser_page.locator("#status.ok").wait_for(timeout=10_000)
-    await browser_page.goto("about:blank")
-    await browser_page.goto(link)
-    error = browser_page.locator("#status.error")
-    await error.wait_for(timeout=10_000)
-    assert "unknown, used or expired" in await error.inner_text()
+async def test_a_link_without_a_token_explains_itself(probe, ui_registry):
+    await probe.page.goto(f"{ui_registry.url}/reset-password")
+    await probe.page.get_by_text("This link has no reset token").wait_for()
 
 
-async def test_the_reset_link_sets_a_new_password(registry, browser_page):
-    await registry.post("/api/v1/auth/recover", json={"email": "ada@example.org"})
-    link = await latest_link(registry.app, "reset-password")
-    await browser_page.goto(link)
-    await browser_page.fill("#new_password", "too short")
-    await browser_page.fill("#confirm_password", "too short")
-    await browser_page.click("button[type=submit]")
-    # The browser refuses it first (minlength); nothing was sent.
-    assert await browser_page.locator("#status").inner_text() == ""
+async def test_the_reset_link_sets_a_new_password(probe, ui_registry, inbox):
+    probe.expect(422, r"/api/v1/auth/recover/confirm$")
+    await ui_registry.account("dee")
+    page = probe.page
+    await page.goto(f"{ui_registry.url}/ui/recover")
+    await page.get_by_label("Email").fill("dee@example.org")
+    await page.get_by_role("button", name="Mail me a link").click()
+    await page.get_by_role("heading", name="Check your mail").wait_for()
+    link = await wait_for_link(inbox, "reset-password", "dee@example.org")
 
-    await browser_page.fill("#new_password", "password1234")
-    await browser_page.fill("#confirm_password", "password1234")
-    await browser_page.click("button[type=submit]")
-    error = browser_page.locator("#status.error")
-    await error.wait_for(timeout=10_000)
-    assert "too common" in await error.inner_text()
+    await page.goto(link)
+    await page.get_by_label("New password").fill("password1234")
+    await page.get_by_label("Repeat it").fill("password1234")
+    await page.get_by_role("button", name="Set password").click()
+    await page.locator("input[name=new_password].is-invalid").wait_for()
 
-    await browser_page.fill("#new_password", "a fresh passphrase 2026")
-    await browser_page.fill("#confirm_password", "a fresh passphrase 2026")
-    await browser_page.click("button[type=submit]")
-    done = browser_page.locator("#status.ok")
-    await done.wait_for(timeout=10_000)
-    assert "password is changed" in await done.inner_text()
-    login = await registry.post(
-        "/api/v1/auth/login", json={"username": "ada", "password": "a fresh passphrase 2026"}
-    )
-    assert login.status == 200
+    await page.get_by_label("New password").fill("a much better passphrase 7")
+    await page.get_by_label("Repeat it").fill("a much better passphrase 8")
+    await page.get_by_role("button", name="Set password").click()
+    await page.get_by_text("The two passwords differ.").wait_for()
 
-
-async def test_a_link_without_its_token_explains_itself(registry, browser_page):
-    await browser_page.goto(str(registry.make_url("/reset-password")))
-    error = browser_page.locator("#status.error")
-    await error.wait_for(timeout=10_000)
-    assert "no reset token" in await error.inner_text()
-    assert await browser_page.locator("#reset-form").is_hidden()
+    await page.get_by_label("Repeat it").fill("a much better passphrase 7")
+    await page.get_by_role("button", name="Set password").click()
+    await page.get_by_role("heading", name="Password changed").wait_for()
+    await sign_in(probe, ui_registry, "dee", "a much better passphrase 7")
