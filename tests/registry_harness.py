@@ -9,7 +9,7 @@ import io
 import json
 import ssl
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,13 +180,14 @@ async def start_registry(
     overrides: dict[str, Any] | None = None,
     *,
     client_ssl: ssl.SSLContext | bool = True,
+    plugins: Sequence[tuple[str, object]] = (),
 ) -> Registry:
     """A registry listening on loopback, over TLS when a plugin serves it (``client_ssl`` is
-    then how the test's own session verifies it)."""
+    then how the test's own session verifies it), with extra ``(name, plugin)`` pairs."""
     inbound = InboundLog()
     settings, pm = make_settings_for(
         deep_merged(app_overrides(registry={"name": name}), overrides or {}),
-        plugins=[(f"inbound_log_{uuid.uuid4().hex[:6]}", inbound)],
+        plugins=[(f"inbound_log_{uuid.uuid4().hex[:6]}", inbound), *plugins],
     )
     app = create_app(settings, pm)
     serving_tls = server_ssl_context(app)
@@ -213,10 +214,18 @@ async def registries(
     ``overrides`` say otherwise; all of them stopped on leaving."""
     started: list[Registry] = []
 
-    async def start(name: str, overrides: dict[str, Any] | None = None) -> Registry:
+    async def start(
+        name: str,
+        overrides: dict[str, Any] | None = None,
+        plugins: Sequence[tuple[str, object]] = (),
+    ) -> Registry:
         own = {"data_dir": str(data_root / f"registry-{len(started)}")}
         registry = await start_registry(
-            make_settings_for, name, deep_merged(own, overrides or {}), client_ssl=client_ssl
+            make_settings_for,
+            name,
+            deep_merged(own, overrides or {}),
+            client_ssl=client_ssl,
+            plugins=plugins,
         )
         started.append(registry)
         return registry

@@ -45,8 +45,11 @@ async def start_ui_registry(make_settings, tmp_path, smtp_inbox):
     controller, _ = smtp_inbox
     async with registries(make_settings, tmp_path) as start:
 
-        async def start_with_mail(name: str = "Home", overrides: dict | None = None) -> Registry:
-            return await start(name, deep_merged(mail_overrides(controller.port), overrides or {}))
+        async def start_with_mail(
+            name: str = "Home", overrides: dict | None = None, plugins=()
+        ) -> Registry:
+            mail = mail_overrides(controller.port)
+            return await start(name, deep_merged(mail, overrides or {}), plugins)
 
         yield start_with_mail
 
@@ -75,8 +78,9 @@ async def chromium() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def probe(chromium) -> AsyncIterator[PageProbe]:
-    """A probed page; the test fails if it reported anything unexpected by the end."""
+async def probe(chromium, start_ui_registry) -> AsyncIterator[PageProbe]:
+    """A probed page; the test fails if it reported anything unexpected by the end. (It
+    closes before the test's registries stop, so nothing it still loads meets a dead port.)"""
     page_probe = await new_probed_page(chromium)
     yield page_probe
     await page_probe.assert_clean()

@@ -193,11 +193,19 @@ async def wait_for_link(inbox: Inbox, path: str, to: str) -> str:
     raise AssertionError(f"no {path} link mailed to {to}")
 
 
-async def sign_in(probe: PageProbe, registry: Any, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form, as a person would, and wait for the dashboard."""
+async def sign_in(
+    probe: PageProbe,
+    registry: Any,
+    username: str,
+    password: str = PASSWORD,
+    landing: str = "/ui/dashboard",
+) -> None:
+    """Sign in through the login form, as a person would, and wait to land on ``landing``
+    (the login page's ``next``; the dashboard by default)."""
     page = probe.page
-    await page.goto(f"{registry.url}/ui/login")
+    query = "" if landing == "/ui/dashboard" else f"?next={landing}"
+    await page.goto(f"{registry.url}/ui/login{query}")
     await page.get_by_label("Username or email").fill(username)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(f"{registry.url}/ui/dashboard")
+    await page.wait_for_url(f"{registry.url}{landing}")

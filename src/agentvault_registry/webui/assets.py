@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import mimetypes
 from pathlib import Path
 
 from aiohttp import web
@@ -21,9 +20,9 @@ STATIC = Path(__file__).parent / "static"
 PREFIX = "/static/webui"
 IMMUTABLE = "public, max-age=31536000, immutable"
 
-# Not every system's mime.types knows the web fonts; under nosniff a font needs its type.
-mimetypes.add_type("font/woff2", ".woff2")
-mimetypes.add_type("font/woff", ".woff")
+#: Types aiohttp's own table may lack (it depends on the system's mime.types); under nosniff
+#: a font served as application/octet-stream is refused.
+CONTENT_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".svg": "image/svg+xml"}
 
 
 @functools.cache
@@ -51,6 +50,8 @@ async def serve_asset(request: web.Request) -> web.FileResponse:
     if not path.is_relative_to(STATIC.resolve()) or not path.is_file():
         raise NotFound("No such web UI asset.")
     response = web.FileResponse(path)
+    if path.suffix in CONTENT_TYPES:
+        response.headers["Content-Type"] = CONTENT_TYPES[path.suffix]
     current = request.match_info["version"] == asset_version()
     response.headers["Cache-Control"] = IMMUTABLE if current else "no-cache"
     return response

@@ -50,10 +50,11 @@ export class Api {
 
   /**
    * Send one request. Returns {status, data, headers}. Throws ApiError for any answer >= 400.
-   * options: query, body (JSON), headers, auth (default true), signal.
+   * options: query, body (JSON), headers, auth (default true), signal, and retry (default
+   * true): refresh the session and retry once on a 401.
    */
   async send(method, path, options = {}) {
-    const { query, body, headers = {}, auth = true, signal } = options;
+    const { query, body, headers = {}, auth = true, signal, retry = true } = options;
     const attempt = async () => {
       const requestHeaders = { Accept: "application/json", ...headers };
       if (body !== undefined) requestHeaders["Content-Type"] = "application/json";
@@ -75,7 +76,7 @@ export class Api {
       return { response, sentToken: token };
     };
     let { response, sentToken } = await attempt();
-    if (response.status === 401 && sentToken && this.session) {
+    if (response.status === 401 && sentToken && retry && this.session) {
       // Expired or revoked between the scheduled refreshes: refresh once (shared with every
       // other request that hit the same 401) and retry.
       if (await this.session.refreshAfter(sentToken)) ({ response } = await attempt());

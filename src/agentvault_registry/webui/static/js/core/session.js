@@ -85,7 +85,8 @@ export class Session extends EventTarget {
   }
 
   async loadUser() {
-    const user = await this.api.get("/api/v1/auth/me");
+    // No refresh-and-retry here: this runs inside a refresh, which would wait on itself.
+    const user = await this.api.get("/api/v1/auth/me", { retry: false });
     this.user = user;
     this.dispatchEvent(new CustomEvent("change", { detail: { user } }));
     return user;
