@@ -177,3 +177,59 @@ async def test_a_refused_stream_backs_off_and_retries(probe, ui_registry):
     await page.locator("[data-connection=reconnecting]").wait_for(timeout=LIVE_MS)
     assert "next try in" in await page.locator("[data-connection-panel]").inner_text()
     await page.locator("[data-connection=live]").wait_for(timeout=LIVE_MS)
+
+
+async def test_a_stream_answering_401_refreshes_the_session_and_reconnects(probe, ui_registry):
+    probe.expect(401, STREAM)
+    await ui_registry.account("fay")
+    sent: list[str] = []
+
+    async def stream(route):
+        sent.append(route.request.headers["authorization"])
+        if len(sent) == 1:
+            body = {"error": "invalid_credentials", "message": "The token has expired."}
+            await route.fulfill(status=401, content_type="application/json", body=json.dumps(body))
+        else:
+            await route.continue_()
+
+    await sign_in(probe, ui_registry, "fay")
+    await probe.page.route(f"**{STREAM}*", stream)
+    page = probe.page
+    await page.goto(f"{ui_registry.url}/ui/dashboard/mission-control")
+    await page.locator("[data-connection=live]").wait_for(timeout=LIVE_MS)
+    # Only a refresh after the 401 gives the retry another access token.
+    assert len(sent) == 2 and sent[0] != sent[1]
+
+
+PARSE_CHUNKS = """
+async (chunks) => {
+  const base = JSON.parse(document.getElementById("webui-config").textContent).asset_base;
+  const { SseParser } = await import(`${base}/js/core/event_stream.js`);
+  const seen = { events: [], ids: [], retries: [] };
+  const parser = new SseParser({
+    dispatch: (event) => seen.events.push(event),
+    onId: (id) => seen.ids.push(id),
+    onRetry: (ms) => seen.retries.push(ms),
+  });
+  for (const chunk of chunks) parser.feed(chunk);
+  return seen;
+}
+"""
+
+
+async def test_the_stream_parser_reads_events_split_anywhere(probe, ui_registry):
+    await probe.page.goto(f"{ui_registry.url}/")
+    chunks = [
+        'retry: 3000\n\n: heartbeat\n\nid: 7\nevent: agent.created\ndata: {"a":',
+        "1}\r",
+        "\n\r\nid: 8\ndata: line one\ndata:line two\n\n",
+        "id: 9\n\nevent: ignored\n",
+    ]
+    seen = await probe.page.evaluate(PARSE_CHUNKS, chunks)
+    assert seen["events"] == [
+        {"id": "7", "event": "agent.created", "data": '{"a":1}'},
+        {"id": "8", "event": "message", "data": "line one\nline two"},
+    ]
+    # An id without data still moves Last-Event-ID on; an unfinished event dispatches nothing.
+    assert seen["ids"] == ["7", "8", "9"]
+    assert seen["retries"] == [3000]

@@ -160,7 +160,7 @@ export default class MissionControlView extends View {
           ),
       h(
         "div",
-        { class: `row row-cols-1 row-cols-sm-2 ${this.admin ? "row-cols-xl-5" : "row-cols-lg-3"} g-3 mb-4` },
+        { class: `row row-cols-2 ${this.admin ? "row-cols-xl-5" : "row-cols-lg-3"} g-3 mb-4` },
         counter("Agents listed", this.agentTotal, "robot", "in this registry now"),
         counter("Registered", this.registeredCount, "plus-circle", `last ${WINDOW_MINUTES} minutes`),
         counter("Events received", this.eventCounter, "lightning", "since you opened this page"),
@@ -543,7 +543,7 @@ export default class MissionControlView extends View {
               return h(
                 "tr",
                 { dataset: { peerId: peer.id, peerHealth: health.label } },
-                h("td", {}, h("a", { href: `/ui/admin/peers/${encodeURIComponent(peer.id)}`, class: "fw-semibold" }, peer.name), h("div", { class: "small text-body-secondary text-break" }, peer.registry_url)),
+                h("td", { class: "mc-peer" }, h("a", { href: `/ui/admin/peers/${encodeURIComponent(peer.id)}`, class: "fw-semibold" }, peer.name), h("div", { class: "small text-body-secondary text-break" }, peer.registry_url)),
                 h("td", {}, h("span", { class: `badge ${health.badge}` }, health.label), peer.consecutive_failures ? h("div", { class: "small text-body-secondary" }, `${peer.consecutive_failures} failed in a row`) : null),
                 h("td", { class: "small" }, CIRCUITS[peer.circuit] || peer.circuit, peer.retry_at ? h("div", { class: "text-body-secondary" }, "retry ", timeAgo(peer.retry_at)) : null),
                 h("td", { class: "small text-nowrap" }, peer.last_latency_ms === null ? "—" : `${Math.round(peer.last_latency_ms)} ms`),
