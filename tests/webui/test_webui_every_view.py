@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from registry_harness import PASSWORD, peer_with
 from webui_harness import sign_in
 
 from agentvault_registry.webui.builtin_views import BUILTIN_VIEWS
+from registry_harness import PASSWORD, peer_with
 
 pytestmark = pytest.mark.browser
 

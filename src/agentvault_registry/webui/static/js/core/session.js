@@ -87,8 +87,11 @@ export class Session extends EventTarget {
   async loadUser() {
     // No refresh-and-retry here: this runs inside a refresh, which would wait on itself.
     const user = await this.api.get("/api/v1/auth/me", { retry: false });
+    const before = this.user;
     this.user = user;
-    this.dispatchEvent(new CustomEvent("change", { detail: { user } }));
+    // A refresh that finds the same account is no change: views keep what they show.
+    const changed = !before || before.id !== user.id || before.role !== user.role || before.is_verified !== user.is_verified;
+    if (changed) this.dispatchEvent(new CustomEvent("change", { detail: { user } }));
     return user;
   }
 
