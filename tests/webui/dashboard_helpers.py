@@ -1,11 +1,9 @@
-"""What the dashboard and Mission Control tests share: verified accounts, agents that register
-themselves, and streams the server drops."""
+"""What the dashboard and Mission Control tests share: agents that register themselves, and
+streams the server drops."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from webui_harness import Inbox, wait_for_link
 
 from agentvault_registry.plugins.events.appkeys import EVENT_HUB
 from registry_harness import Registry
@@ -15,17 +13,6 @@ REQUEST_TOKEN = "/api/v1/onboard/bootstrap/request-token"
 SELF_REGISTER = "/api/v1/onboard/register"
 #: How long something the API did may take to show in the browser.
 LIVE_MS = 5_000
-
-
-async def verified_account(
-    registry: Registry, inbox: Inbox, username: str, role: str | None = None
-) -> dict[str, str]:
-    """Register ``username``, open the mailed verification link's token, log in; bearer headers."""
-    headers = await registry.account(username, role=role)
-    link = await wait_for_link(inbox, "verify-email", f"{username}@example.org")
-    token = link.split("#token=", 1)[1]
-    await registry.json("POST", "/api/v1/auth/verify-email", json={"token": token})
-    return headers
 
 
 async def mint_token(registry: Registry, headers: dict[str, str], **body: Any) -> dict[str, Any]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from dashboard_helpers import mint_token, verified_account
-from webui_harness import sign_in
+from dashboard_helpers import mint_token
+from webui_harness import sign_in, verified_account
 
 pytestmark = pytest.mark.browser
 

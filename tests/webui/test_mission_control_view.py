@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from dashboard_helpers import LIVE_MS, drop_event_streams, self_register, verified_account
+from dashboard_helpers import LIVE_MS, drop_event_streams, self_register
 from playwright.async_api import expect
-from webui_harness import sign_in
+from webui_harness import sign_in, verified_account
 
 from registry_harness import peer_with
 from support import free_port

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from webui_harness import sign_in
+from webui_harness import sign_in, verified_account
 
 from agentvault_registry.webui.builtin_views import BUILTIN_VIEWS
 from registry_harness import PASSWORD, peer_with
@@ -66,12 +66,12 @@ def test_every_built_in_view_is_visited():
 
 
 @pytest.fixture
-async def populated(start_ui_registry):
+async def populated(start_ui_registry, inbox):
     """A home registry peered with a remote one, with a developer who has an agent, a
     bootstrap token and an API key, and an admin."""
     home = await start_ui_registry("Home")
     remote = await start_ui_registry("Remote")
-    developer = await home.account("dev")
+    developer = await verified_account(home, inbox, "dev")
     await home.account("root", role="admin")
     agent = await home.add_agent(
         developer, "Weather Oracle", tags=["weather", "forecast"], capabilities=["forecast"]
@@ -101,7 +101,8 @@ async def test_the_view_loads_cleanly_is_accessible_and_is_photographed(probe, p
     page = probe.page
     await page.goto(f"{home.url}{path}")
     await page.locator("main[aria-busy=false] h1").first.wait_for()
-    await page.wait_for_load_state("networkidle")
+    # Sections load on their own; a live page never goes network-idle (its event stream).
+    await page.wait_for_function("document.querySelectorAll('[data-state=loading]').length === 0")
     assert await page.locator("[data-state=error]").count() == 0
     await probe.assert_accessible()
     await probe.screenshots(visit.name)

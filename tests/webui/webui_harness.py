@@ -209,3 +209,14 @@ async def sign_in(
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(f"{registry.url}{landing}")
+
+
+async def verified_account(
+    registry: Any, inbox: Inbox, username: str, role: str | None = None
+) -> dict[str, str]:
+    """Register ``username``, open the mailed verification link's token, log in; bearer headers."""
+    headers = await registry.account(username, role=role)
+    link = await wait_for_link(inbox, "verify-email", f"{username}@example.org")
+    token = link.split("#token=", 1)[1]
+    await registry.json("POST", "/api/v1/auth/verify-email", json={"token": token})
+    return headers

@@ -37,7 +37,7 @@ export default class HomeView extends View {
       { class: "d-flex gap-2 mt-4", role: "search", "aria-label": "Search agents" },
       h("label", { class: "visually-hidden", for: "home-search" }, "Search agents"),
       search,
-      h("button", { class: "btn btn-primary btn-lg", type: "submit" }, icon("search"), " Search"),
+      h("button", { class: "btn btn-primary btn-lg text-nowrap", type: "submit", "aria-label": "Search" }, icon("search"), h("span", { class: "d-none d-sm-inline" }, " Search")),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -47,7 +47,7 @@ export default class HomeView extends View {
     container.append(
       h(
         "section",
-        { class: "hero" },
+        { class: "hero mb-4" },
         h("h1", { class: "display-5 fw-semibold" }, this.context.config.registry_name),
         h(
           "p",
@@ -61,7 +61,16 @@ export default class HomeView extends View {
         { class: "row g-3 mb-4" },
         statCard("Active agents", this.agentCount, "robot"),
         statCard("Distinct capabilities", this.capabilityCount, "diagram-3"),
-        statCard("Federated discovery", h("div", { class: "stat-value" }, h("a", { href: "/ui/discovery/map" }, "Galactic Map")), "stars"),
+        statCard(
+          "Explore",
+          h(
+            "div",
+            { class: "d-flex flex-wrap gap-2 mt-2" },
+            h("a", { class: "btn btn-outline-primary btn-sm", href: "/ui/discovery" }, icon("grid-3x3-gap"), " Browse agents"),
+            h("a", { class: "btn btn-outline-primary btn-sm", href: "/ui/discovery/map" }, icon("stars"), " Galactic Map"),
+          ),
+          "compass",
+        ),
       ),
       h("section", { "aria-labelledby": "top-capabilities-heading" }, h("h2", { class: "h5", id: "top-capabilities-heading" }, "Popular capabilities"), this.topCapabilities),
     );
