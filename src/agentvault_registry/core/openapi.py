@@ -58,6 +58,7 @@ class ApiDoc:
     tags: tuple[str, ...]
     description: str | None = None
     body: type[Schema] | Schema | None = None
+    body_required: bool = True
     response: type[Schema] | Schema | None = None
     status: int = 200
     query: type[Schema] | None = None
@@ -73,6 +74,7 @@ def api_doc(
     tags: Iterable[str],
     description: str | None = None,
     body: type[Schema] | Schema | None = None,
+    body_required: bool = True,
     response: type[Schema] | Schema | None = None,
     status: int = 200,
     query: type[Schema] | None = None,
@@ -82,7 +84,9 @@ def api_doc(
     headers: Mapping[str, str] | None = None,
 ) -> Callable[[F], F]:
     """Attach the OpenAPI description of a view to it; ``headers`` maps the request headers
-    the view reads (beyond credentials) to their descriptions."""
+    the view reads (beyond credentials) to their descriptions. ``body_required=False``
+    documents a body the client may leave out (the view reads it with ``read_optional_json``).
+    """
 
     def decorate(handler: F) -> F:
         handler.__api_doc__ = ApiDoc(  # type: ignore[attr-defined]
@@ -90,6 +94,7 @@ def api_doc(
             tags=tuple(tags),
             description=description,
             body=body,
+            body_required=body_required,
             response=response,
             status=status,
             query=query,
@@ -178,7 +183,7 @@ def _operation(path: str, doc: ApiDoc, handler: Any) -> dict[str, Any]:
         operation["parameters"] = parameters
     if doc.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": doc.body_required,
             "content": {"application/json": {"schema": doc.body}},
         }
     success: dict[str, Any] = {"description": "Success."}

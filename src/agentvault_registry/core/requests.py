@@ -54,6 +54,14 @@ async def read_json(request: web.Request, schema: Schema | None = None) -> Any:
     return load_valid(schema, document)
 
 
+async def read_optional_json(request: web.Request, schema: Schema) -> Any:
+    """As :func:`read_json`, for a request whose body may be left out: no body at all loads
+    as an empty document (the schema's defaults); a body present must be valid JSON."""
+    if not request.body_exists:
+        return load_valid(schema, {})
+    return await read_json(request, schema)
+
+
 def read_query(
     request: web.Request, schema: Schema, *, repeatable: Iterable[str] = ()
 ) -> dict[str, Any]:

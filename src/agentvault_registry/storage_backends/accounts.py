@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 #: Fields of a user that ``update_user`` may change.
 USER_UPDATABLE_FIELDS = frozenset({"password_hash", "role", "is_active", "is_verified"})
+#: The role whose last active holder :meth:`AccountsRecords.update_user_keeping_an_admin`
+#: protects (the auth plugin's ``ADMIN``; the schema's CHECK constraint names it too).
+ADMIN_ROLE = "admin"
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,37 @@ class ApiKeyRecord:
 
 
 @dataclass(frozen=True)
+class UserFilter:
+    """Which users a page of :meth:`AccountsRecords.page_users` holds; None matches any."""
+
+    #: A substring of the username or the email, compared case-insensitively.
+    text: str | None = None
+    role: str | None = None
+    is_active: bool | None = None
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: list[UserRecord]
+    #: Every user the filter matches, counted exactly: accounts are people, not a huge set.
+    total: int
+    #: Keyset position (``created_at``, ``id``) of the last user, for the next page; None on
+    #: the last page.
+    next_after: tuple[dt.datetime, str] | None
+
+
+class NoActiveAdminLeft(Exception):
+    """The change would leave the registry without an active admin; nothing was written."""
+
+
+def ends_an_admin(user: UserRecord, changes: dict[str, object]) -> bool:
+    """Whether ``changes`` make ``user``, an active admin, stop being one."""
+    stays_admin = changes.get("role", user.role) == ADMIN_ROLE
+    stays_active = changes.get("is_active", user.is_active)
+    return user.role == ADMIN_ROLE and user.is_active and not (stays_admin and stays_active)
+
+
+@dataclass(frozen=True)
 class SessionStatus:
     """What a request authenticated by an access token must re-check: the user's current
     role and state, and whether the session (refresh-token family) was revoked."""
@@ -107,9 +141,33 @@ class AccountsRecords(abc.ABC):
         """Users ordered by lower-cased username, starting after the username ``after``."""
 
     @abc.abstractmethod
+    async def page_users(
+        self,
+        user_filter: UserFilter,
+        *,
+        limit: int,
+        after: tuple[dt.datetime, str] | None = None,
+        offset: int = 0,
+    ) -> UserPage:
+        """The users ``user_filter`` matches, newest first (``created_at`` desc, ``id``
+        desc), after the keyset position ``after`` and then ``offset`` rows. The page and
+        its total are read from one snapshot."""
+
+    @abc.abstractmethod
     async def update_user(self, user_id: str, now: dt.datetime, **changes: object) -> UserRecord:
         """Change fields named in :data:`USER_UPDATABLE_FIELDS` and set ``updated_at`` to
         ``now``; ``NotFound`` when there is no such user. Unknown fields are a ``ValueError``."""
+
+    @abc.abstractmethod
+    async def update_user_keeping_an_admin(
+        self, user_id: str, now: dt.datetime, **changes: object
+    ) -> tuple[UserRecord, UserRecord]:
+        """As :meth:`update_user`, returning the user as it was and as it is now, unless the
+        change would leave no active :data:`ADMIN_ROLE` holder: then ``NoActiveAdminLeft``
+        and nothing is written.
+
+        Atomic in the backend: of two admins demoting or deactivating each other at once,
+        one change is refused, in this process or any other sharing the database."""
 
     # ---------------------------------------------------------- refresh tokens
 

@@ -9,13 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 from agentvault_registry.core.errors import Conflict, NotFound
 from agentvault_registry.storage_backends.accounts import (
+    ADMIN_ROLE,
     USER_UPDATABLE_FIELDS,
     AccountsRecords,
     ApiKeyRecord,
+    NoActiveAdminLeft,
     OneTimeTokenRecord,
     RefreshTokenRecord,
     SessionStatus,
+    UserFilter,
+    UserPage,
     UserRecord,
+    ends_an_admin,
 )
 
 if TYPE_CHECKING:
@@ -108,25 +113,72 @@ class PostgresAccounts(AccountsRecords):
             )
         return [UserRecord(**row) for row in rows]
 
-    async def update_user(self, user_id: str, now: dt.datetime, **changes: object) -> UserRecord:
-        unknown = set(changes) - USER_UPDATABLE_FIELDS
-        if unknown:
-            raise ValueError(f"users have no updatable field(s) {sorted(unknown)}")
-        # Column names come from the allow-list above, never from the caller.
-        assignments = "".join(
-            f"{field} = ${number}, " for number, field in enumerate(changes, start=3)
-        )
-        async with self.connection() as conn:
-            row = await conn.fetchrow(
-                f"UPDATE users SET {assignments}updated_at = $2 WHERE id = $1"
-                f" RETURNING {_USER_COLUMNS}",
-                user_id,
-                now,
-                *changes.values(),
+    async def page_users(
+        self,
+        user_filter: UserFilter,
+        *,
+        limit: int,
+        after: tuple[dt.datetime, str] | None = None,
+        offset: int = 0,
+    ) -> UserPage:
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be positive, offset not negative")
+        matches, parameters = _user_conditions(user_filter)
+        keyset, after_parameters = (
+            ("", ())
+            if after is None
+            else (
+                f" AND (created_at, id) < (${len(parameters) + 1}, ${len(parameters) + 2})",
+                after,
             )
-        if row is None:
-            raise NotFound("No such user.")
-        return UserRecord(**row)
+        )
+        numbered = len(parameters) + len(after_parameters)
+        # One repeatable-read transaction: the page and its total see the same users.
+        async with (
+            self.connection() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            rows = await conn.fetch(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE {matches}{keyset}"
+                f" ORDER BY created_at DESC, id DESC LIMIT ${numbered + 1} OFFSET ${numbered + 2}",
+                *parameters,
+                *after_parameters,
+                limit + 1,
+                offset,
+            )
+            total = await conn.fetchval(f"SELECT count(*) FROM users WHERE {matches}", *parameters)
+        users = [UserRecord(**row) for row in rows[:limit]]
+        last = users[-1] if len(rows) > limit else None
+        return UserPage(
+            users=users,
+            total=total,
+            next_after=None if last is None else (last.created_at, last.id),
+        )
+
+    async def update_user(self, user_id: str, now: dt.datetime, **changes: object) -> UserRecord:
+        async with self.connection() as conn:
+            return await _update_user(conn, user_id, now, changes)
+
+    async def update_user_keeping_an_admin(
+        self, user_id: str, now: dt.datetime, **changes: object
+    ) -> tuple[UserRecord, UserRecord]:
+        async with self.connection() as conn, conn.transaction():
+            # Lock every active admin, in one order so two callers never deadlock. A caller
+            # that waited re-reads each locked row as committed, so once another transaction
+            # has demoted an admin, this one no longer counts it.
+            admins = await conn.fetch(
+                "SELECT id FROM users WHERE role = $1 AND is_active ORDER BY id FOR UPDATE",
+                ADMIN_ROLE,
+            )
+            row = await conn.fetchrow(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE", user_id
+            )
+            if row is None:
+                raise NotFound("No such user.")
+            before = UserRecord(**row)
+            if ends_an_admin(before, changes) and all(admin["id"] == user_id for admin in admins):
+                raise NoActiveAdminLeft()
+            return before, await _update_user(conn, user_id, now, changes)
 
     # ---------------------------------------------------------- refresh tokens
 
@@ -290,6 +342,44 @@ class PostgresAccounts(AccountsRecords):
     async def touch_api_key(self, key_id: str, now: dt.datetime) -> None:
         async with self.connection() as conn:
             await conn.execute("UPDATE api_keys SET last_used_at = $2 WHERE id = $1", key_id, now)
+
+
+def _user_conditions(user_filter: UserFilter) -> tuple[str, list[Any]]:
+    """The WHERE conditions (never empty) and parameters ($1, $2 ...) of ``user_filter``."""
+    conditions, parameters = ["true"], []
+    if user_filter.text is not None:
+        parameters.append(user_filter.text.lower())
+        # strpos, not LIKE: the text's '%' and '_' are plain characters.
+        number = len(parameters)
+        conditions.append(
+            f"(strpos(username_lower, ${number}) > 0 OR strpos(email_lower, ${number}) > 0)"
+        )
+    if user_filter.role is not None:
+        parameters.append(user_filter.role)
+        conditions.append(f"role = ${len(parameters)}")
+    if user_filter.is_active is not None:
+        parameters.append(user_filter.is_active)
+        conditions.append(f"is_active = ${len(parameters)}")
+    return " AND ".join(conditions), parameters
+
+
+async def _update_user(
+    conn: asyncpg.Connection, user_id: str, now: dt.datetime, changes: dict[str, object]
+) -> UserRecord:
+    unknown = set(changes) - USER_UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(f"users have no updatable field(s) {sorted(unknown)}")
+    # Column names come from the allow-list above, never from the caller.
+    assignments = "".join(f"{field} = ${number}, " for number, field in enumerate(changes, start=3))
+    row = await conn.fetchrow(
+        f"UPDATE users SET {assignments}updated_at = $2 WHERE id = $1 RETURNING {_USER_COLUMNS}",
+        user_id,
+        now,
+        *changes.values(),
+    )
+    if row is None:
+        raise NotFound("No such user.")
+    return UserRecord(**row)
 
 
 async def insert_api_key(conn: asyncpg.Connection, key: ApiKeyRecord) -> None:

@@ -17,13 +17,18 @@ import aiosqlite
 
 from agentvault_registry.core.errors import Conflict, NotFound
 from agentvault_registry.storage_backends.accounts import (
+    ADMIN_ROLE,
     USER_UPDATABLE_FIELDS,
     AccountsRecords,
     ApiKeyRecord,
+    NoActiveAdminLeft,
     OneTimeTokenRecord,
     RefreshTokenRecord,
     SessionStatus,
+    UserFilter,
+    UserPage,
     UserRecord,
+    ends_an_admin,
 )
 
 _Record = TypeVar("_Record")
@@ -89,21 +94,68 @@ class SqliteAccounts(AccountsRecords):
         )
         return [_decode(UserRecord, row) for row in rows]
 
-    async def update_user(self, user_id: str, now: dt.datetime, **changes: object) -> UserRecord:
-        unknown = set(changes) - USER_UPDATABLE_FIELDS
-        if unknown:
-            raise ValueError(f"users have no updatable field(s) {sorted(unknown)}")
-        # Column names come from the allow-list above, never from the caller.
-        assignments = "".join(f"{field} = ?, " for field in changes)
-        user = await self._write_one(
-            UserRecord,
-            f"UPDATE users SET {assignments}updated_at = ? WHERE id = ?"
-            f" RETURNING {_columns(UserRecord)}",
-            (*changes.values(), _text(now), user_id),
+    async def page_users(
+        self,
+        user_filter: UserFilter,
+        *,
+        limit: int,
+        after: tuple[dt.datetime, str] | None = None,
+        offset: int = 0,
+    ) -> UserPage:
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be positive, offset not negative")
+        matches, parameters = _user_conditions(user_filter)
+        keyset, after_parameters = (
+            ("", ())
+            if after is None
+            else (" AND (created_at, id) < (?, ?)", (_text(after[0]), after[1]))
         )
-        if user is None:
-            raise NotFound("No such user.")
-        return user
+        async with self._snapshot() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    f"SELECT {_columns(UserRecord)} FROM users WHERE {matches}{keyset}"
+                    " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                    (*parameters, *after_parameters, limit + 1, offset),
+                )
+            )
+            counted = await conn.execute_fetchall(
+                f"SELECT count(*) FROM users WHERE {matches}", parameters
+            )
+        users = [_decode(UserRecord, row) for row in rows[:limit]]
+        last = users[-1] if len(rows) > limit else None
+        return UserPage(
+            users=users,
+            total=next(iter(counted))[0],
+            next_after=None if last is None else (last.created_at, last.id),
+        )
+
+    async def update_user(self, user_id: str, now: dt.datetime, **changes: object) -> UserRecord:
+        async with self._transaction() as conn:
+            return await _update_user(conn, user_id, now, changes)
+
+    async def update_user_keeping_an_admin(
+        self, user_id: str, now: dt.datetime, **changes: object
+    ) -> tuple[UserRecord, UserRecord]:
+        # BEGIN IMMEDIATE holds the write lock from the first read: no other writer, in any
+        # process, can demote another admin between the check and the update.
+        async with self._transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    f"SELECT {_columns(UserRecord)} FROM users WHERE id = ?", (user_id,)
+                )
+            )
+            if not rows:
+                raise NotFound("No such user.")
+            before = _decode(UserRecord, rows[0])
+            if ends_an_admin(before, changes):
+                others = await conn.execute_fetchall(
+                    "SELECT EXISTS (SELECT 1 FROM users WHERE role = ? AND is_active = 1"
+                    " AND id != ?)",
+                    (ADMIN_ROLE, user_id),
+                )
+                if not next(iter(others))[0]:
+                    raise NoActiveAdminLeft()
+            return before, await _update_user(conn, user_id, now, changes)
 
     # ---------------------------------------------------------- refresh tokens
 
@@ -246,6 +298,45 @@ class SqliteAccounts(AccountsRecords):
     ) -> _Record | None:
         rows = await self._fetch(sql, parameters)
         return _decode(record_type, rows[0]) if rows else None
+
+
+# ------------------------------------------------------------------ users
+
+
+def _user_conditions(user_filter: UserFilter) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE conditions (never empty) and parameters of ``user_filter``."""
+    conditions, parameters = ["1 = 1"], []
+    if user_filter.text is not None:
+        # instr, not LIKE: the text's '%' and '_' are plain characters.
+        conditions.append("(instr(username_lower, ?) > 0 OR instr(email_lower, ?) > 0)")
+        parameters += [user_filter.text.lower()] * 2
+    if user_filter.role is not None:
+        conditions.append("role = ?")
+        parameters.append(user_filter.role)
+    if user_filter.is_active is not None:
+        conditions.append("is_active = ?")
+        parameters.append(int(user_filter.is_active))
+    return " AND ".join(conditions), tuple(parameters)
+
+
+async def _update_user(
+    conn: aiosqlite.Connection, user_id: str, now: dt.datetime, changes: dict[str, object]
+) -> UserRecord:
+    unknown = set(changes) - USER_UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(f"users have no updatable field(s) {sorted(unknown)}")
+    # Column names come from the allow-list above, never from the caller.
+    assignments = "".join(f"{field} = ?, " for field in changes)
+    rows = list(
+        await conn.execute_fetchall(
+            f"UPDATE users SET {assignments}updated_at = ? WHERE id = ?"
+            f" RETURNING {_columns(UserRecord)}",
+            (*changes.values(), _text(now), user_id),
+        )
+    )
+    if not rows:
+        raise NotFound("No such user.")
+    return _decode(UserRecord, rows[0])
 
 
 # ------------------------------------------------------------------ conversions

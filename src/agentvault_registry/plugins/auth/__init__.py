@@ -1,5 +1,5 @@
 """The auth plugin: developer accounts, sessions (JWT access + rotating refresh tokens), API
-keys, email verification and password recovery.
+keys, email verification, password recovery, and the admins' management of accounts.
 
 Config example::
 
@@ -27,7 +27,7 @@ from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.appkeys import JWT_SECRET, RATE_LIMITER, SETTINGS, STORAGE
 from agentvault_registry.core.hookspecs import hookimpl
 from agentvault_registry.core.ratelimit import RateLimit
-from agentvault_registry.plugins.auth import commands, credentials, views
+from agentvault_registry.plugins.auth import admin_views, commands, credentials, views
 from agentvault_registry.plugins.auth.appkeys import API_KEY_SERVICE, AUTH_SERVICE
 from agentvault_registry.plugins.auth.factory import build_services
 from agentvault_registry.plugins.auth.schemas import AuthOptions
@@ -44,7 +44,7 @@ def register_config_schema() -> type[AuthOptions]:
 
 @hookimpl
 def register_routes(settings: Settings) -> list[web.RouteDef]:
-    return views.routes()
+    return views.routes() + admin_views.routes()
 
 
 @hookimpl

@@ -15,9 +15,11 @@ from marshmallow import (
     validates_schema,
 )
 
+from agentvault_registry.a2a.schema_fields import StrictBoolean
 from agentvault_registry.config.secrets import SecretField
+from agentvault_registry.core.pagination import PaginationSchema
 from agentvault_registry.plugins.auth.policy import MAX_LENGTH, password_problems
-from agentvault_registry.plugins.auth.scopes import ALL_SCOPES
+from agentvault_registry.plugins.auth.scopes import ALL_SCOPES, ROLES
 from agentvault_registry.plugins.auth.tokens import ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS
 
 USERNAME = validate.Regexp(
@@ -130,6 +132,13 @@ class RecoverConfirmSchema(Strict):
         _policy_without_names(value)
 
 
+class LogoutSchema(Strict):
+    everywhere = StrictBoolean(
+        load_default=False,
+        metadata={"description": "End every session of the account, not only this one."},
+    )
+
+
 class ApiKeyCreateSchema(Strict):
     name = fields.String(required=True, validate=[validate.Length(1, 100), printable])
     scopes = fields.List(
@@ -148,6 +157,34 @@ class ApiKeyCreateSchema(Strict):
             raise ValidationError("Must be within five years.")
 
 
+class UserListQuerySchema(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 1000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+    cursor = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "`pagination.next_cursor` of the previous page."},
+    )
+    q = fields.String(
+        validate=[validate.Length(1, 254), printable],
+        metadata={"description": "Part of the username or email, any case."},
+    )
+    role = fields.String(validate=validate.OneOf(ROLES))
+    # Only the two spellings a client means: marshmallow would also read "yes" or "0".
+    is_active = fields.Boolean(truthy={"true"}, falsy={"false"})
+
+
+class UserUpdateSchema(Strict):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    is_active = StrictBoolean(
+        metadata={"description": "false ends every session; the account's API keys stop working."}
+    )
+
+    @validates_schema
+    def _changes_something(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("Give role, is_active or both.", "_schema")
+
+
 # ----------------------------------------------------------------- responses
 
 
@@ -160,6 +197,11 @@ class UserSchema(Schema):
     is_verified = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
+
+
+class UserListSchema(Schema):
+    users = fields.List(fields.Nested(UserSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
 
 
 class TokenPairSchema(Schema):

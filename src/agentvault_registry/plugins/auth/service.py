@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from agentvault_registry.core.errors import InvalidCredentials, NotFound, ValidationFailed
+from agentvault_registry.core.errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
 from agentvault_registry.core.ratelimit import RateLimiter
 from agentvault_registry.plugins.auth.api_keys import digest
 from agentvault_registry.plugins.auth.passwords import PasswordHasher
@@ -26,8 +26,11 @@ from agentvault_registry.plugins.auth.tokens import ACCESS, REFRESH, TokenCodec
 from agentvault_registry.plugins.mail.mailer import Mailer
 from agentvault_registry.plugins.mail.templates import render_message
 from agentvault_registry.storage_backends.accounts import (
+    NoActiveAdminLeft,
     OneTimeTokenRecord,
     RefreshTokenRecord,
+    UserFilter,
+    UserPage,
     UserRecord,
 )
 from agentvault_registry.storage_backends.base import RecordsBackend
@@ -70,6 +73,23 @@ class LoginFailed(InvalidCredentials):
     def __init__(self, user_id: str | None) -> None:
         super().__init__(LOGIN_FAILED)
         self.user_id = user_id
+
+
+class LastActiveAdmin(Conflict):
+    code = "last_active_admin"
+    default_message = "The registry would be left without an active admin."
+
+
+class SelfDeactivation(Conflict):
+    code = "self_deactivation"
+    default_message = "Admins cannot deactivate their own account."
+
+
+@dataclass(frozen=True)
+class UserUpdate:
+    user: UserRecord
+    #: Each field that changed, as ``{"from": old, "to": new}``: for the activity log.
+    changes: dict[str, dict[str, Any]]
 
 
 class AuthService:
@@ -270,3 +290,42 @@ class AuthService:
         user = await self.records.update_user(user_id, utcnow(), is_active=False)
         await self.revoke_all_sessions(user_id)
         return user
+
+    # --------------------------------------------------------------- admins
+
+    async def users(
+        self,
+        user_filter: UserFilter,
+        *,
+        limit: int,
+        after: tuple[dt.datetime, str] | None,
+        offset: int,
+    ) -> UserPage:
+        return await self.records.page_users(user_filter, limit=limit, after=after, offset=offset)
+
+    async def update_by_admin(self, admin_id: str, user_id: str, **changes: Any) -> UserUpdate:
+        """Change ``role`` and/or ``is_active`` of an account on an admin's behalf.
+
+        Unlike the operator's commands, this never leaves the registry without an active
+        admin, and an admin cannot lock themselves out. A deactivated account's sessions end
+        here; its access tokens and API keys stop working because every request re-checks
+        the account.
+        """
+        if user_id == admin_id and changes.get("is_active") is False:
+            raise SelfDeactivation()
+        try:
+            before, after = await self.records.update_user_keeping_an_admin(
+                user_id, utcnow(), **changes
+            )
+        except NoActiveAdminLeft:
+            raise LastActiveAdmin() from None
+        if not after.is_active:
+            await self.revoke_all_sessions(user_id)
+        return UserUpdate(
+            after,
+            {
+                field: {"from": getattr(before, field), "to": getattr(after, field)}
+                for field in changes
+                if getattr(before, field) != getattr(after, field)
+            },
+        )

@@ -12,7 +12,7 @@ from agentvault_registry.core.errors import BadRequest
 from agentvault_registry.core.identity import Identity, current_identity, requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.ratelimit import rate_limit
-from agentvault_registry.core.requests import public_base_url, read_json
+from agentvault_registry.core.requests import public_base_url, read_json, read_optional_json
 from agentvault_registry.core.tasks import spawn
 from agentvault_registry.plugins.auth import schemas
 from agentvault_registry.plugins.auth.appkeys import API_KEY_SERVICE, AUTH_SERVICE
@@ -135,11 +135,28 @@ async def refresh(request: web.Request) -> web.Response:
     return _pair(await request.app[AUTH_SERVICE].refresh(body["refresh_token"]))
 
 
-@api_doc("End this session", tags=TAGS, status=204, errors=[403])
+@api_doc(
+    "End this session, or every session of the account",
+    tags=TAGS,
+    body=schemas.LogoutSchema,
+    body_required=False,
+    status=204,
+    errors=[403],
+    description='No body ends this session; `{"everywhere": true}` ends them all.',
+)
 @requires(kinds=SESSION)
 async def logout(request: web.Request) -> web.Response:
-    await request.app[AUTH_SERVICE].logout(current_identity(request).claims["sid"])
-    await _record(request, "auth.logout", current_identity(request).subject)
+    body = await read_optional_json(request, schemas.LogoutSchema())
+    identity = current_identity(request)
+    service = request.app[AUTH_SERVICE]
+    if body["everywhere"]:
+        # This session is one of them: its access token stops working too.
+        await service.revoke_all_sessions(identity.subject)
+    else:
+        await service.logout(identity.claims["sid"])
+    await _record(
+        request, "auth.logout", identity.subject, details={"everywhere": body["everywhere"]}
+    )
     return web.Response(status=204)
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
-from marshmallow import Schema
 
 from agentvault_registry.core.identity import current_identity, requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.ratelimit import rate_limit
-from agentvault_registry.core.requests import read_json
+from agentvault_registry.core.requests import read_optional_json
 from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE
 from agentvault_registry.plugins.agents.schemas import agent_json
 from agentvault_registry.plugins.agents.views import etag_of, expected_version
@@ -34,13 +31,6 @@ async def _owned(request: web.Request) -> AgentRecord:
     )
 
 
-async def _optional_body(request: web.Request, schema: Schema) -> dict[str, Any]:
-    """No body is no settings; a body present must be valid JSON the schema accepts."""
-    if not request.body_exists:
-        return {}
-    return await read_json(request, schema)
-
-
 @api_doc(
     "An agent's health, as its last probe found it",
     tags=TAGS,
@@ -61,6 +51,7 @@ async def agent_health(request: web.Request) -> web.Response:
     "Probe an agent's origin now",
     tags=TAGS,
     body=schemas.CheckRequestSchema,
+    body_required=False,
     response=schemas.HealthReportSchema,
     errors=OWNER_ERRORS,
     description=(
@@ -74,7 +65,7 @@ async def agent_health(request: web.Request) -> web.Response:
 @rate_limit(CHECK_LIMIT, per_ip=False)
 async def check_health(request: web.Request) -> web.Response:
     agent = await _owned(request)
-    await _optional_body(request, CHECK)
+    await read_optional_json(request, CHECK)
     report = await request.app[LIVENESS_SERVICE].check(agent)
     return web.json_response(report, headers={"Cache-Control": "no-store"})
 
@@ -110,6 +101,7 @@ async def origin_card(request: web.Request) -> web.Response:
     "Replace the agent's card with the one its origin serves now",
     tags=TAGS,
     body=schemas.ResyncRequestSchema,
+    body_required=False,
     response=schemas.ResyncedSchema,
     errors=[*OWNER_ERRORS, 409, 412],
     headers={"If-Match": "The agent's ETag you read: 412 when it changed since."},
@@ -124,7 +116,7 @@ async def origin_card(request: web.Request) -> web.Response:
 @rate_limit(CHECK_LIMIT, per_ip=False)
 async def resync_card(request: web.Request) -> web.Response:
     agent = await _owned(request)
-    body = await _optional_body(request, RESYNC)
+    body = await read_optional_json(request, RESYNC)
     resynced = await request.app[LIVENESS_SERVICE].resync(
         current_identity(request),
         agent,

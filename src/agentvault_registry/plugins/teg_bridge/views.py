@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from agentvault_registry.core.identity import AGENT, current_identity, requires
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.ratelimit import rate_limit
-from agentvault_registry.core.requests import read_json
+from agentvault_registry.core.requests import read_optional_json
 from agentvault_registry.plugins.agents.appkeys import AGENT_SERVICE
 from agentvault_registry.plugins.teg_bridge import schemas
 from agentvault_registry.plugins.teg_bridge.appkeys import TEG_SERVICE
@@ -23,6 +21,7 @@ TOKEN_ANSWER = schemas.TokenAnswerSchema()
     "An access token of the TEG economic layer for the calling agent",
     tags=["teg"],
     body=schemas.TokenRequestSchema,
+    body_required=False,
     response=schemas.TokenAnswerSchema,
     errors=[403, 501, 502],
     description=(
@@ -37,7 +36,7 @@ TOKEN_ANSWER = schemas.TokenAnswerSchema()
 @requires(kinds=(AGENT,))
 @rate_limit(TOKEN_LIMIT, per_ip=False)
 async def token(request: web.Request) -> web.Response:
-    body = await _optional_body(request)
+    body = await read_optional_json(request, TOKEN_REQUEST)
     agent = await request.app[AGENT_SERVICE].get(current_identity(request).subject)
     service = request.app[TEG_SERVICE]
     issued = await service.token(agent, body.get("scope"))
@@ -51,13 +50,6 @@ async def token(request: web.Request) -> web.Response:
     )
     # RFC 6749 section 5.1: a token response is never stored by any cache.
     return web.json_response(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
-
-
-async def _optional_body(request: web.Request) -> dict[str, Any]:
-    """No body asks for every scope; a body present must be a valid JSON request."""
-    if not request.body_exists:
-        return {}
-    return await read_json(request, TOKEN_REQUEST)
 
 
 def routes() -> list[web.RouteDef]:

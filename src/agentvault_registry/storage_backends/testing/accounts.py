@@ -15,12 +15,12 @@ from agentvault_registry.storage_backends.accounts import (
 )
 from agentvault_registry.storage_backends.base import RecordsBackend
 
+from .accounts_admin import AccountsAdminConformance
 from .accounts_data import (
     CONCURRENT_CALLERS,
     LATER,
     NOW,
     SOON,
-    TwoUsers,
     make_api_key,
     make_one_time_token,
     make_refresh_token,
@@ -30,7 +30,7 @@ from .agents import created_event, make_agent
 
 
 #: Microseconds included: timestamps must come back exactly as stored.
-class AccountsConformance(TwoUsers):
+class AccountsConformance(AccountsAdminConformance):
     """Users, refresh tokens, one-time tokens and API keys of a :class:`RecordsBackend`.
 
     The subclass (named ``Test...`` so pytest collects it) provides one async fixture:
