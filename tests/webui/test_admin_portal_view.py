@@ -60,7 +60,8 @@ async def test_monitoring_shows_health_counts_and_pages_the_activity_log(probe, 
     await page.wait_for_function(
         """() => {
             const rows = [...document.querySelectorAll("[data-activity-list] [data-action]")];
-            return rows.length === 20 && rows.every((row) => row.dataset.action === "agent.created");
+            const created = rows.filter((row) => row.dataset.action === "agent.created");
+            return rows.length === 20 && created.length === 20;
         }"""
     )
     assert "by user ada" in await entries.first.inner_text()
@@ -203,6 +204,7 @@ async def test_users_search_promote_deactivate_and_the_last_admin_refusal(probe,
     await page.get_by_label("Search", exact=True).fill("ada")
     await page.get_by_role("button", name="Search").click()
     await page.locator("tr[data-username=bob]").wait_for(state="detached")
+    await page.locator("tr[data-username=ada]").wait_for()
     assert await page.locator("tbody tr").count() == 1
     assert page.url.endswith("/ui/admin/users?q=ada")
 

@@ -48,7 +48,8 @@ export class ActivityFeed {
   element() {
     this.list = h("div", { class: "list-group list-group-flush", dataset: { activityList: "" } });
     this.status = h("div", { class: "admin-activity-status" });
-    this.more = h("button", { type: "button", class: "btn btn-outline-secondary btn-sm d-none", onclick: () => busy(this.more, () => this.loadPage()) }, "Load older entries");
+    this.more = h("button", { type: "button", class: "btn btn-outline-secondary btn-sm", onclick: () => this.loadOlder() }, "Load older entries");
+    this.moreBar = h("div", { class: "card-body text-center py-2 d-none" }, this.more);
     return h(
       "div",
       { class: "card", dataset: { activityFeed: "" } },
@@ -61,7 +62,7 @@ export class ActivityFeed {
       this.withFilters ? h("div", { class: "card-body border-bottom" }, this.filterForm()) : null,
       this.list,
       this.status,
-      h("div", { class: "card-body text-center py-2" }, this.more),
+      this.moreBar,
     );
   }
 
@@ -139,7 +140,7 @@ export class ActivityFeed {
     this.cursor = null;
     replaceChildren(this.list);
     replaceChildren(this.status, loadingState("Loading activity…"));
-    this.more.classList.add("d-none");
+    this.moreBar.classList.add("d-none");
     if (!this.usernames.size) await this.loadUsernames();
     try {
       await this.loadPage();
@@ -154,13 +155,21 @@ export class ActivityFeed {
     }
   }
 
+  async loadOlder() {
+    try {
+      await busy(this.more, () => this.loadPage());
+    } catch (error) {
+      if (error.name !== "AbortError") replaceChildren(this.status, h("div", { class: "card-body" }, errorState(error, () => this.loadOlder())));
+    }
+  }
+
   async loadPage() {
     const query = { limit: PAGE_SIZE, ...this.fixed, ...this.filters, cursor: this.cursor || undefined };
     const page = await this.host.api.get("/api/v1/admin/activity", { query, signal: this.host.signal });
     replaceChildren(this.status);
     this.list.append(...page.activity.map((entry) => this.entryRow(entry)));
     this.cursor = page.pagination.next_cursor;
-    this.more.classList.toggle("d-none", !this.cursor);
+    this.moreBar.classList.toggle("d-none", !this.cursor);
     if (!this.list.children.length) {
       const filtered = Object.keys(this.filters).length > 0;
       replaceChildren(

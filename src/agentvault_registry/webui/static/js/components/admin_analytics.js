@@ -123,7 +123,13 @@ export class AnalyticsSection {
     changes.draw = () =>
       createChart(changes.canvas, {
         type: "bar",
-        data: { labels, datasets: [{ label: "Created", data: created }, { label: "Deleted", data: deleted }] },
+        data: {
+          labels,
+          datasets: [
+            { label: "Created", data: created, backgroundColor: themeColor("--bs-success"), borderColor: themeColor("--bs-success"), maxBarThickness: 24 },
+            { label: "Deleted", data: deleted, backgroundColor: themeColor("--bs-danger"), borderColor: themeColor("--bs-danger"), maxBarThickness: 24 },
+          ],
+        },
         options: { scales: timeAxes },
       });
 
@@ -172,7 +178,7 @@ export class AnalyticsSection {
       }
       return createChart(card.canvas, {
         type: "bar",
-        data: { labels, datasets: [{ label: "Agents", data }] },
+        data: { labels, datasets: [{ label: "Agents", data, maxBarThickness: 28 }] },
         options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
       });
     };

@@ -60,7 +60,7 @@ export class OverviewSection {
         h("h2", { class: "h4 mb-0" }, "Monitoring"),
         h(
           "div",
-          { class: "d-flex align-items-center gap-3" },
+          { class: "d-flex flex-wrap align-items-center gap-3" },
           this.updated,
           h("div", { class: "form-check form-switch mb-0" }, this.autoRefresh, h("label", { class: "form-check-label", for: "admin-auto-refresh" }, "Auto-refresh")),
           h("button", { type: "button", class: "btn btn-sm btn-outline-secondary", onclick: () => this.refresh() }, icon("arrow-clockwise"), " Refresh"),

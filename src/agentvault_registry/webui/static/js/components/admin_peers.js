@@ -4,7 +4,7 @@
 import { emptyState, errorState, formatDate, h, icon, loadingState, relativeTime, replaceChildren } from "../core/dom.js";
 import { busy, clearErrors, errorSummary, formValues, showErrors } from "../core/forms.js";
 import { checkPeers, createBody, deletePeer, loadPeers, PEERS_PATH, peerFields, rotateToken, setStatus } from "./admin_peer_actions.js";
-import { circuitText, peerContact, peerStatusBadge, showPeerToken } from "./admin_ui.js";
+import { actionButton, circuitText, peerContact, peerStatusBadge, showPeerToken } from "./admin_ui.js";
 
 const REFRESH_EVERY_MS = 20_000;
 // After a check the health bookkeeping lands a moment later; look this often, this many times.
@@ -122,7 +122,7 @@ export class PeersSection {
         { class: "table-responsive" },
         h(
           "table",
-          { class: "table align-middle admin-peer-table" },
+          { class: "table align-middle admin-stack-table" },
           h("caption", { class: "visually-hidden" }, "Federation peers and their health"),
           h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Peer"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Health"), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")))),
           h("tbody", {}, this.peers.map((peer) => this.row(peer))),
@@ -140,11 +140,11 @@ export class PeersSection {
         if (error.name !== "AbortError") replaceChildren(this.notice, errorState(error));
       }
     };
-    const toggle = h("button", { type: "button", class: "btn btn-sm btn-outline-secondary" }, disabled ? [icon("play-circle"), " Enable"] : [icon("pause-circle"), " Disable"]);
+    const toggle = disabled ? actionButton("play-circle", "Enable") : actionButton("pause-circle", "Disable");
     toggle.addEventListener("click", act(toggle, () => setStatus(this.api, peer, disabled ? "active" : "disabled")));
-    const rotate = h("button", { type: "button", class: "btn btn-sm btn-outline-secondary" }, icon("key"), " Rotate token");
+    const rotate = actionButton("key", "Rotate token");
     rotate.addEventListener("click", act(rotate, () => rotateToken(this.api, peer)));
-    const remove = h("button", { type: "button", class: "btn btn-sm btn-outline-danger" }, icon("trash"), " Delete");
+    const remove = actionButton("trash", "Delete", "btn-outline-danger");
     remove.addEventListener("click", act(remove, () => deletePeer(this.api, peer)));
     return h(
       "tr",
@@ -158,7 +158,7 @@ export class PeersSection {
       ),
       h("td", {}, peerStatusBadge(peer.status)),
       healthCell(peer),
-      h("td", { class: "text-end" }, h("div", { class: "d-flex flex-wrap justify-content-end gap-1", role: "group", "aria-label": `Actions for ${peer.name}` }, toggle, rotate, remove)),
+      h("td", { class: "text-end" }, h("div", { class: "d-flex flex-wrap justify-content-sm-end gap-1", role: "group", "aria-label": `Actions for ${peer.name}` }, toggle, rotate, remove)),
     );
   }
 

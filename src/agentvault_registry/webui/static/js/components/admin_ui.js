@@ -149,6 +149,11 @@ export function showPeerToken({ peerName, token, rotated = false }) {
   });
 }
 
+/** A table row's action button: an icon and its words. */
+export function actionButton(iconName, label, style = "btn-outline-secondary") {
+  return h("button", { type: "button", class: `btn btn-sm ${style}` }, icon(iconName), ` ${label}`);
+}
+
 /** A short form of a long id, with the whole id for hover and screen readers. */
 export function shortId(id) {
   if (!id) return "—";

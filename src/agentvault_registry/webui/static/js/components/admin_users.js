@@ -4,7 +4,7 @@
 
 import { emptyState, errorState, formatCount, formatDate, h, icon, loadingState, relativeTime, replaceChildren } from "../core/dom.js";
 import { busy } from "../core/forms.js";
-import { confirmAction, flagBadge } from "./admin_ui.js";
+import { actionButton, confirmAction, flagBadge } from "./admin_ui.js";
 
 const USERS = "/api/v1/admin/users";
 const PAGE_SIZE = 25;
@@ -26,7 +26,7 @@ export class UsersSection {
       { class: "table-responsive" },
       h(
         "table",
-        { class: "table align-middle admin-user-table" },
+        { class: "table align-middle admin-stack-table" },
         h("caption", { class: "visually-hidden" }, "Accounts"),
         h("thead", {}, h("tr", {}, ["Account", "Role", "State"].map((label) => h("th", { scope: "col" }, label)), h("th", { scope: "col", class: "d-none d-md-table-cell" }, "Joined"), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")))),
         this.body,
@@ -137,7 +137,7 @@ export class UsersSection {
         h("td", {}, h("span", { class: `badge ${isAdmin ? "text-bg-warning" : "text-bg-light border"}`, dataset: { role: user.role } }, user.role)),
         h("td", {}, h("div", { class: "d-flex flex-wrap gap-1" }, flagBadge(user.is_active, "Active", "Deactivated"), user.is_verified ? null : h("span", { class: "badge text-bg-light border" }, "Unverified"))),
         h("td", { class: "small d-none d-md-table-cell" }, h("time", { datetime: user.created_at, title: formatDate(user.created_at) }, relativeTime(user.created_at))),
-        h("td", { class: "text-end" }, h("div", { class: "d-flex flex-wrap justify-content-end gap-1", role: "group", "aria-label": `Actions for ${user.username}` }, roleButton, activeButton)),
+        h("td", { class: "text-end" }, h("div", { class: "d-flex flex-wrap justify-content-sm-end gap-1", role: "group", "aria-label": `Actions for ${user.username}` }, roleButton, activeButton)),
       ];
     };
     const row = h("tr", { dataset: { username: user.username } }, cells());
@@ -180,11 +180,6 @@ export class UsersSection {
       h("button", { type: "button", class: "btn-close", "aria-label": "Dismiss", onclick: () => replaceChildren(this.notice) }),
     );
   }
-}
-
-/** A row's action: icon and words, the words dropped on a phone (the name stays for everyone). */
-function actionButton(iconName, label, style) {
-  return h("button", { type: "button", class: `btn btn-sm ${style}`, "aria-label": label, title: label }, icon(iconName), h("span", { class: "d-none d-sm-inline" }, " ", label));
 }
 
 function describe(user, changes) {

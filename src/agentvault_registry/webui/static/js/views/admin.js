@@ -31,8 +31,7 @@ function sectionTabs(current) {
         "aria-current": section === current ? "page" : null,
         dataset: { adminSection: section.slug || "overview" },
       },
-      icon(section.iconName),
-      " ",
+      h("span", { class: "d-none d-sm-inline" }, icon(section.iconName), " "),
       section.label,
     ),
   );

@@ -44,6 +44,7 @@ export default class AdminPeerView extends View {
       return;
     }
     this.heading = h("h1", { class: "h2 mb-0 text-break" });
+    this.crumb = h("li", { class: "breadcrumb-item active text-break", "aria-current": "page" });
     this.statusBadge = h("span");
     this.actions = h("div", { class: "d-flex flex-wrap gap-2", role: "group", "aria-label": "Peer actions" });
     this.notice = h("div", { "aria-live": "polite" });
@@ -61,7 +62,7 @@ export default class AdminPeerView extends View {
           { class: "breadcrumb" },
           h("li", { class: "breadcrumb-item" }, h("a", { href: "/ui/admin" }, "Admin")),
           h("li", { class: "breadcrumb-item" }, h("a", { href: "/ui/admin/peers" }, "Federation peers")),
-          h("li", { class: "breadcrumb-item active", "aria-current": "page" }, peer.name),
+          this.crumb,
         ),
       ),
       h("div", { class: "d-flex flex-wrap align-items-center gap-3 mb-3" }, this.heading, this.statusBadge),
@@ -112,8 +113,9 @@ export default class AdminPeerView extends View {
 
   show(peer, { keepForm = false } = {}) {
     this.peer = peer;
-    document.title = document.title.replace(/^[^·]*·/, `${peer.name} ·`);
+    document.title = `${peer.name} · Federation peer · ${this.context.config.registry_name}`;
     this.heading.textContent = peer.name;
+    this.crumb.textContent = peer.name;
     replaceChildren(this.statusBadge, peerStatusBadge(peer.status));
     this.drawActions(peer);
     replaceChildren(
