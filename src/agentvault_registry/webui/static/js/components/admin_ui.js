@@ -32,7 +32,8 @@ export function peerContact(peer) {
   if (typeof peer.last_latency_ms === "number") parts.push(`${Math.round(peer.last_latency_ms)} ms`);
   if (peer.last_seen_at) parts.push(`answered ${relativeTime(peer.last_seen_at)}`);
   else parts.push("never answered");
-  return parts.join(" · ");
+  const text = parts.join(" · ");
+  return text[0].toUpperCase() + text.slice(1);
 }
 
 /** A badge for a yes/no fact with words for both ("Active" / "Deactivated"). */
