@@ -192,18 +192,23 @@ export function agentsSection(view) {
   }
 
   function displayRow(agent) {
-    const edit = h("button", { type: "button", class: "btn btn-sm btn-outline-primary", "aria-label": `Edit ${agent.name}` }, icon("pencil"), h("span", { class: "d-none d-xl-inline" }, " Edit"));
-    const remove = h("button", { type: "button", class: "btn btn-sm btn-outline-danger", "aria-label": `Delete ${agent.name}` }, icon("trash"), h("span", { class: "d-none d-xl-inline" }, " Delete"));
+    const edit = h("button", { type: "button", class: "btn btn-sm btn-outline-primary", "aria-label": `Edit ${agent.name}` }, icon("pencil"), h("span", { class: "d-md-none d-xl-inline" }, " Edit"));
+    const remove = h(
+      "button",
+      { type: "button", class: "btn btn-sm btn-outline-danger", "aria-label": `Delete ${agent.name}` },
+      icon("trash"),
+      h("span", { class: "d-md-none d-xl-inline" }, " Delete"),
+    );
     const row = h(
       "tr",
       { class: agent.id === highlight ? "row-highlight" : null, dataset: { agentId: agent.id } },
       agentCell(agent),
-      h("td", {}, h("code", { class: "small" }, agent.agentType)),
-      h("td", {}, statusBadge(agent.status)),
-      h("td", {}, signatureBadge(agent.signature)),
-      h("td", {}, healthBadge(agent.health)),
-      h("td", { class: "text-nowrap" }, h("time", { datetime: agent.updatedAt, title: formatDate(agent.updatedAt) }, relativeTime(agent.updatedAt))),
-      h("td", { class: "text-end text-nowrap" }, h("div", { class: "btn-group" }, edit, remove)),
+      h("td", { dataset: { label: "Type" } }, h("code", { class: "small" }, agent.agentType)),
+      h("td", { dataset: { label: "Status" } }, statusBadge(agent.status)),
+      h("td", { dataset: { label: "Signature" } }, signatureBadge(agent.signature)),
+      h("td", { dataset: { label: "Health" } }, healthBadge(agent.health)),
+      h("td", { class: "text-nowrap", dataset: { label: "Updated" } }, h("time", { datetime: agent.updatedAt, title: formatDate(agent.updatedAt) }, relativeTime(agent.updatedAt))),
+      h("td", { class: "text-end text-nowrap agent-actions" }, h("div", { class: "btn-group" }, edit, remove)),
     );
     edit.addEventListener("click", () => startEdit(agent, row, edit));
     remove.addEventListener("click", () => deleteAgent(agent, row, remove));
@@ -265,10 +270,10 @@ export function agentsSection(view) {
       h("td", { class: "agent-cell" }, form),
       h("td", {}, control("agentType", "Type", typeInput)),
       h("td", {}, control("status", "Status", statusSelect)),
-      h("td", {}, signatureBadge(base.signature)),
-      h("td", {}, healthBadge(base.health)),
-      h("td", { class: "text-nowrap" }, relativeTime(base.updatedAt)),
-      h("td", { class: "text-end" }, h("div", { class: "d-flex flex-column gap-2 align-items-end" }, save, cancel)),
+      h("td", { dataset: { label: "Signature" } }, signatureBadge(base.signature)),
+      h("td", { dataset: { label: "Health" } }, healthBadge(base.health)),
+      h("td", { class: "text-nowrap", dataset: { label: "Updated" } }, relativeTime(base.updatedAt)),
+      h("td", { class: "text-end agent-actions" }, h("div", { class: "d-flex flex-column gap-2 align-items-end" }, save, cancel)),
     );
     const values = () => ({
       name: nameInput.value.trim(),
@@ -331,7 +336,7 @@ export function agentsSection(view) {
             "div",
             { class: "card card-body border-warning border-2", role: "alert", "aria-labelledby": headingId },
             h("h3", { class: "h6 text-warning-emphasis", id: headingId }, icon("exclamation-triangle"), " Someone changed this agent while you were editing it"),
-            h("p", { class: "small mb-2" }, `Nothing was overwritten. The registry now holds the version saved ${relativeTime(theirs.agent.updatedAt)}; choose which values to keep.`),
+            h("p", { class: "small mb-2" }, "Nothing was overwritten. Here is what the registry holds now beside your edit: choose which to keep."),
             h(
               "div",
               { class: "table-responsive" },

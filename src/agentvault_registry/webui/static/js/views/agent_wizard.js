@@ -381,9 +381,10 @@ export default class AgentWizardView extends View {
             name: "humanReadableId",
             id: "wizard-hrid",
             label: "Human-readable id",
-            value: record.humanReadableId || "",
+            // A template's id is only an example: whoever used the template first has it.
+            value: this.source === "template" ? "" : record.humanReadableId || "",
             pattern: "[a-z0-9][a-z0-9\\-]{1,62}[a-z0-9]",
-            placeholder: "made from the name",
+            placeholder: this.source === "template" && record.humanReadableId ? `made from the name, e.g. ${record.humanReadableId}` : "made from the name",
             help: "3 to 64 lowercase letters, digits or -, unique in the registry; part of the agent's URLs.",
           }),
         ),
