@@ -118,11 +118,28 @@ def count_usage(app: web.Application, name: str, key: str = "") -> None:
         counter.count(name, key)
 
 
-def count_api_request(app: web.Application, identity: Identity) -> None:
-    """Count a request of a developer: signed in, by API key, or by one of their agents."""
+def developer_of(identity: Identity | None) -> str | None:
+    """The developer a caller acts for: signed in, by API key, or as one of their agents."""
+    if identity is None:
+        return None
     if identity.kind == identities.AGENT:
         developer_id = identity.claims.get("developer_id")
-        if isinstance(developer_id, str):
-            count_usage(app, API_REQUESTS, developer_id)
-    elif identity.kind in ("user", "api_key"):
-        count_usage(app, API_REQUESTS, identity.subject)
+        return developer_id if isinstance(developer_id, str) else None
+    if identity.kind in ("user", "api_key"):
+        return identity.subject
+    return None
+
+
+def count_api_request(app: web.Application, identity: Identity) -> None:
+    """Count a request of a developer (see :func:`developer_of`)."""
+    developer_id = developer_of(identity)
+    if developer_id is not None:
+        count_usage(app, API_REQUESTS, developer_id)
+
+
+def count_search(app: web.Application, identity: Identity | None) -> None:
+    """Count one search for the registry, and for the developer who made it, if any."""
+    count_usage(app, SEARCHES)
+    developer_id = developer_of(identity)
+    if developer_id is not None:
+        count_usage(app, SEARCHES, developer_id)

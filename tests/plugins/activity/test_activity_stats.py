@@ -70,3 +70,29 @@ async def test_own_usage_counts_my_api_requests_per_day(activity_client, alice, 
     # The three calls above; this feed request itself is counted after the flush.
     assert usage["api_requests"] == [{"day": today, "count": 3}]
     assert usage["api_requests_total"] == 3
+
+
+async def test_own_usage_counts_my_searches_per_day(activity_client, admin, alice, bob):
+    alice_headers, _ = alice
+    for params, headers in [
+        ({"q": "echoes"}, alice_headers),
+        ({"q": "anything"}, alice_headers),
+        ({"q": "bob's"}, bob[0]),
+        ({"q": "nobody's"}, {}),
+    ]:
+        search = await activity_client.get(
+            "/api/v1/discovery/agents", params=params, headers=headers
+        )
+        assert search.status == 200, await search.text()
+    by_body = await activity_client.post(
+        "/api/v1/discovery/search", json={"q": "by body"}, headers=alice_headers
+    )
+    assert by_body.status == 200, await by_body.text()
+    await flush_usage(activity_client.app)
+
+    usage = (await feed(activity_client, alice_headers, OWN_FEED))["usage"]
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert usage["searches"] == [{"day": today, "count": 3}]
+    assert usage["searches_total"] == 3
+    stats = await feed(activity_client, admin[0], STATS)
+    assert stats["searches"] == [{"day": today, "count": 5}], "every search, anyone's"

@@ -3,8 +3,8 @@
 - ``GET /api/v1/admin/activity`` (admins): who did what, newest first, with cursors and
   filters (``action`` repeatable, a value ending in ``.`` a prefix; ``actor_id``,
   ``owner_id``, ``subject_type``, ``subject_id``, ``since``, ``until``).
-- ``GET /api/v1/me/activity``: a developer's own entries (what they own or did) and their API
-  requests per day over the last 30 days.
+- ``GET /api/v1/me/activity``: a developer's own entries (what they own or did), their API
+  requests and their searches per day over the last 30 days.
 - ``GET /api/v1/admin/stats?days=30``: agents by type and status, agents created and deleted
   per day, searches per day, top capabilities, the federation peers' health.
 

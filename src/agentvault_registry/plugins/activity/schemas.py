@@ -93,6 +93,12 @@ class DailyCountSchema(Schema):
 class UsageSchema(Schema):
     api_requests = fields.List(fields.Nested(DailyCountSchema), required=True)
     api_requests_total = fields.Integer(required=True)
+    searches = fields.List(
+        fields.Nested(DailyCountSchema),
+        required=True,
+        metadata={"description": "Discovery searches I made (signed in, by key or agent)."},
+    )
+    searches_total = fields.Integer(required=True)
     days = fields.Integer(required=True)
 
 

@@ -64,10 +64,13 @@ class ActivityService:
 
     async def usage(self, user_id: str) -> dict[str, Any]:
         since = self.clock().date() - dt.timedelta(days=USAGE_DAYS - 1)
-        counts = await self.records.usage_by_day(API_REQUESTS, key=user_id, since=since)
+        requests = await self.records.usage_by_day(API_REQUESTS, key=user_id, since=since)
+        searches = await self.records.usage_by_day(SEARCHES, key=user_id, since=since)
         return {
-            "api_requests": _days(counts),
-            "api_requests_total": sum(count.count for count in counts),
+            "api_requests": _days(requests),
+            "api_requests_total": sum(count.count for count in requests),
+            "searches": _days(searches),
+            "searches_total": sum(count.count for count in searches),
             "days": USAGE_DAYS,
         }
 

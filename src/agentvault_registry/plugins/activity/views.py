@@ -69,7 +69,9 @@ async def admin_activity(request: web.Request) -> web.Response:
     tags=OWN_TAGS,
     query=schemas.OwnActivityQuerySchema,
     response=schemas.OwnActivitySchema,
-    description="Entries about what I own or did, newest first; my API requests per day.",
+    description=(
+        "Entries about what I own or did, newest first; my API requests and searches per day."
+    ),
 )
 # An agent's own key sees no developer's feed.
 @requires(kinds=("user", "api_key"))

@@ -6,7 +6,8 @@ import dataclasses
 
 from aiohttp import web
 
-from agentvault_registry.core.activity import SEARCHES, count_usage
+from agentvault_registry.core.activity import count_search
+from agentvault_registry.core.identity import resolve_identity
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import public_base_url, read_json, read_query
@@ -69,7 +70,8 @@ def _not_passed_on(request: web.Request, search: Search) -> Search:
 async def search_agents(request: web.Request) -> web.Response:
     search = _not_passed_on(request, read_query(request, QUERY))
     result = await request.app[DISCOVERY_SERVICE].search(search, public_base_url(request))
-    count_usage(request.app, SEARCHES)
+    # Resolved already by the rate limit: no second lookup.
+    count_search(request.app, await resolve_identity(request))
     return respond(request, result)
 
 
@@ -86,7 +88,8 @@ async def search_agents(request: web.Request) -> web.Response:
 async def search_by_body(request: web.Request) -> web.Response:
     search = _not_passed_on(request, await read_json(request, BODY))
     result = await request.app[DISCOVERY_SERVICE].search(search, public_base_url(request))
-    count_usage(request.app, SEARCHES)
+    # Resolved already by the rate limit: no second lookup.
+    count_search(request.app, await resolve_identity(request))
     return respond(request, result)
 
 

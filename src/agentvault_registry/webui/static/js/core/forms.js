@@ -66,30 +66,62 @@ function messagesOf(value) {
 export function clearErrors(form) {
   for (const element of form.querySelectorAll(".is-invalid")) element.classList.remove("is-invalid");
   for (const feedback of form.querySelectorAll(".invalid-feedback")) feedback.textContent = "";
+  // Controls that join the form with a form="…" attribute live elsewhere (a table row's cells).
+  for (const control of form.elements) {
+    control.classList.remove("is-invalid");
+    const feedback = control.id ? document.getElementById(`${control.id}-feedback`) : null;
+    if (feedback) feedback.textContent = "";
+  }
   const summary = form.querySelector("[data-form-errors]");
   if (summary) replaceChildren(summary);
 }
 
+/** Path segments that name no field: marshmallow's whole-object errors, the whole document. */
+const WHOLE = new Set(["_schema", "_document"]);
+
+/** Nested details as dotted paths: {card: {skills: {0: {name: [..]}}}} → {"card.skills.0.name": [..]}. */
+function flatDetails(details, prefix = "", flat = {}) {
+  for (const [key, value] of Object.entries(details || {})) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (value && typeof value === "object" && !Array.isArray(value)) flatDetails(value, path, flat);
+    else flat[path] = messagesOf(value);
+  }
+  return flat;
+}
+
+/** "skills.0.name: Missing data" for an error placed on the parent field "card". */
+function withinField(rest, text) {
+  const named = rest.filter((part) => !WHOLE.has(part));
+  return named.length ? `${named.join(".")}: ${text}` : text;
+}
+
 /**
- * Show an ApiError on the form: each details entry beside its field ("card.name" finds a
- * control named "card.name", then "card"), the rest in the form's summary. Focuses the first
- * field in error. Returns true when anything could be placed on a field.
+ * Show an ApiError on the form: each details entry beside its field (nested details are read
+ * as dotted paths; "card.skills.0.name" finds a control named so, else "card.skills.0", …,
+ * else "card", and then says which part of it is wrong), the rest in the form's summary.
+ * Focuses the first field in error. Returns true when anything could be placed on a field.
  */
 export function showErrors(form, error) {
   clearErrors(form);
   const leftover = [];
-  let first = null;
-  for (const [path, problem] of Object.entries(error.details || {})) {
-    const control = controlFor(form, path);
-    const texts = messagesOf(problem);
-    if (!control) {
-      leftover.push(...texts.map((text) => `${path}: ${text}`));
+  const placed = new Map();
+  for (const [path, texts] of Object.entries(flatDetails(error.details))) {
+    const found = controlFor(form, path);
+    if (!found) {
+      const parts = path.split(".");
+      leftover.push(...texts.map((text) => (WHOLE.has(parts[0]) ? withinField(parts.slice(1), text) : `${path}: ${text}`)));
       continue;
     }
+    const messages = placed.get(found.control) || [];
+    messages.push(...texts.map((text) => withinField(found.rest, text)));
+    placed.set(found.control, messages);
+  }
+  let first = null;
+  for (const [control, messages] of placed) {
     control.classList.add("is-invalid");
     const feedback = document.getElementById(`${control.id}-feedback`);
-    if (feedback) feedback.textContent = texts.join(" ");
-    first = first || control;
+    if (feedback) feedback.textContent = messages.join(" ");
+    if (!first || first.compareDocumentPosition(control) & Node.DOCUMENT_POSITION_PRECEDING) first = control;
   }
   const summary = form.querySelector("[data-form-errors]");
   if (summary && (leftover.length || !first)) {
@@ -111,10 +143,11 @@ export function showErrors(form, error) {
 
 function controlFor(form, path) {
   const parts = path.split(".");
+  const rest = [];
   while (parts.length) {
     const control = form.elements.namedItem(parts.join("."));
-    if (control && control.id) return control;
-    parts.pop();
+    if (control && control.id) return { control, rest };
+    rest.unshift(parts.pop());
   }
   return null;
 }
