@@ -4,7 +4,7 @@ appearance remembered per browser."""
 from __future__ import annotations
 
 import pytest
-from webui_harness import sign_in
+from webui_harness import sign_in, verified_account
 
 from registry_harness import PASSWORD
 
@@ -99,3 +99,27 @@ async def test_the_system_theme_follows_the_operating_system(probe, registry):
     await probe.page.wait_for_function(
         "document.documentElement.getAttribute('data-bs-theme') === 'light'"
     )
+
+
+async def test_api_keys_and_the_token_history_are_managed_here_too(probe, registry, inbox):
+    headers = await verified_account(registry, inbox, "bea")
+    await registry.json(
+        "POST", "/api/v1/onboard/bootstrap/request-token", expect=201, json={}, headers=headers
+    )
+    await sign_in(probe, registry, "bea", landing="/ui/settings")
+    page = probe.page
+    history = page.locator("#token-history")
+    await history.locator("[data-token-status=active]").wait_for()
+
+    keys = page.locator("#api-keys")
+    await keys.get_by_label("Name").fill("laptop")
+    await keys.get_by_label("Read agents").check()
+    await keys.get_by_role("button", name="Create key").click()
+    shown = keys.get_by_label("New API key")
+    await shown.wait_for()
+    key = await shown.input_value()
+    assert key.startswith("avk_")
+    listed = await registry.json("GET", "/api/v1/auth/api-keys", headers=headers)
+    assert [item["name"] for item in listed["api_keys"]] == ["laptop"]
+    with_key = await registry.request("GET", "/api/v1/agents", headers={"X-API-Key": key})
+    assert with_key.status == 200

@@ -5,6 +5,8 @@ import { formatDate, h, icon, toast } from "../core/dom.js";
 import { busy, clearErrors, errorSummary, field, formValues, showErrors } from "../core/forms.js";
 import { readPrefs, writePrefs } from "../core/prefs.js";
 import { View } from "../core/view.js";
+import { apiKeysPanel } from "../components/api_keys.js";
+import { bootstrapTokenHistory } from "../components/bootstrap_tokens.js";
 
 function section(id, title, description, ...body) {
   return h(
@@ -54,15 +56,17 @@ export default class SettingsView extends View {
       this.accountSection(user),
       this.passwordSection(),
       this.sessionsSection(),
+      this.panelCard("api-keys", apiKeysPanel(this)),
+      this.panelCard("token-history", bootstrapTokenHistory(this)),
       this.appearanceSection(),
-      ...this.extraSections(),
     ];
     const links = [
       ["account", "Account"],
       ["password", "Password"],
       ["sessions", "Sessions"],
+      ["api-keys", "API keys"],
+      ["token-history", "Bootstrap token history"],
       ["appearance", "Appearance"],
-      ...this.extraLinks(),
     ];
     container.append(
       h("h1", { class: "mb-4" }, "Settings"),
@@ -79,13 +83,9 @@ export default class SettingsView extends View {
     );
   }
 
-  /** Sections other modules contribute (API keys, bootstrap token history). */
-  extraSections() {
-    return [];
-  }
-
-  extraLinks() {
-    return [];
+  /** A panel the developer portal shares, in this page's card, under an anchor of its own. */
+  panelCard(id, panel) {
+    return h("div", { class: "card mb-4", id }, h("div", { class: "card-body" }, panel));
   }
 
   accountSection(user) {
