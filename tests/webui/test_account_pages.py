@@ -89,4 +89,4 @@ async def test_the_reset_link_sets_a_new_password(probe, ui_registry, inbox):
     await page.get_by_label("Repeat it").fill("a much better passphrase 7")
     await page.get_by_role("button", name="Set password").click()
     await page.get_by_role("heading", name="Password changed").wait_for()
-    await sign_in(probe, ui_registry, "dee", "a much better passphrase 7")
+    await sign_in(probe, ui_registry, "dee", password="a much better passphrase 7")

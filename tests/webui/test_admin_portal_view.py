@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from admin_portal_steps import PEERS, admin_on, sign_in_to
+from admin_portal_steps import PEERS, admin_on
+from webui_harness import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +16,7 @@ USERS = "/api/v1/admin/users"
 
 async def test_a_developer_gets_the_admins_only_page(probe, ui_registry):
     await ui_registry.account("dev")
-    await sign_in_to(probe, ui_registry, "dev", "/ui/admin/peers")
+    await sign_in(probe, ui_registry, "dev", "/ui/admin/peers")
     page = probe.page
     await page.get_by_role("heading", name="Admins only").wait_for()
     assert await page.get_by_role("link", name="Admin", exact=True).count() == 0

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from developer_helpers import agent_card, sign_in_at
+from developer_helpers import agent_card
+from webui_harness import sign_in
 
 from support import free_port
 
@@ -52,7 +53,7 @@ async def card_server() -> AsyncIterator[str]:
 
 async def test_a_template_becomes_an_agent(probe, ui_registry):
     headers = await ui_registry.account("ada")
-    await sign_in_at(probe, ui_registry, "ada", WIZARD)
+    await sign_in(probe, ui_registry, "ada", WIZARD)
     page = probe.page
     await page.get_by_label("Conversational assistant").check()
     await page.get_by_role("button", name="Next").click()
@@ -82,7 +83,7 @@ async def test_a_template_becomes_an_agent(probe, ui_registry):
 
 async def test_a_pasted_card_becomes_an_agent(probe, ui_registry):
     await ui_registry.account("bea")
-    await sign_in_at(probe, ui_registry, "bea", WIZARD)
+    await sign_in(probe, ui_registry, "bea", WIZARD)
     page = probe.page
     await page.get_by_label("Paste an Agent Card").check()
     await page.get_by_label("A2A Agent Card (JSON)").fill(json.dumps(agent_card("Pasted Agent")))
@@ -101,7 +102,7 @@ async def test_a_pasted_card_becomes_an_agent(probe, ui_registry):
 
 async def test_invalid_json_is_explained_before_anything_is_sent(probe, ui_registry):
     await ui_registry.account("cyd")
-    await sign_in_at(probe, ui_registry, "cyd", WIZARD)
+    await sign_in(probe, ui_registry, "cyd", WIZARD)
     page = probe.page
     await page.get_by_label("Paste an Agent Card").check()
     pasted = page.get_by_label("A2A Agent Card (JSON)")
@@ -119,7 +120,7 @@ async def test_invalid_json_is_explained_before_anything_is_sent(probe, ui_regis
 async def test_card_errors_from_the_api_go_back_to_their_step_and_field(probe, ui_registry):
     probe.expect(422, r"/api/v1/agents$")
     headers = await ui_registry.account("dan")
-    await sign_in_at(probe, ui_registry, "dan", WIZARD)
+    await sign_in(probe, ui_registry, "dan", WIZARD)
     page = probe.page
     card = agent_card("Nameless Skill")
     del card["skills"][0]["name"]
@@ -152,7 +153,7 @@ async def test_a_taken_id_is_marked_on_its_field(probe, ui_registry):
     probe.expect(409, r"/api/v1/agents$")
     headers = await ui_registry.account("eve")
     await ui_registry.add_agent(headers, "First", humanReadableId="taken-id")
-    await sign_in_at(probe, ui_registry, "eve", WIZARD)
+    await sign_in(probe, ui_registry, "eve", WIZARD)
     page = probe.page
     await page.get_by_label("Paste an Agent Card").check()
     await page.get_by_label("A2A Agent Card (JSON)").fill(json.dumps(agent_card("Second")))
@@ -167,7 +168,7 @@ async def test_a_taken_id_is_marked_on_its_field(probe, ui_registry):
 async def test_a_card_url_is_fetched_by_the_registry(probe, start_ui_registry, card_server):
     registry = await start_ui_registry("Home", LOOPBACK_CARDS)
     await registry.account("fay")
-    await sign_in_at(probe, registry, "fay", WIZARD)
+    await sign_in(probe, registry, "fay", WIZARD)
     page = probe.page
     await page.get_by_label("From a card URL").check()
     await page.get_by_label("Card URL", exact=True).fill(card_server)
@@ -187,7 +188,7 @@ async def test_a_card_url_that_fails_is_marked_on_the_first_step(probe, start_ui
     probe.expect(422, r"/api/v1/agents$")
     registry = await start_ui_registry("Home", LOOPBACK_CARDS)
     await registry.account("gil")
-    await sign_in_at(probe, registry, "gil", WIZARD)
+    await sign_in(probe, registry, "gil", WIZARD)
     page = probe.page
     await page.get_by_label("From a card URL").check()
     await page.get_by_label("Card URL", exact=True).fill(

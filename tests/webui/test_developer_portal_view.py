@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from developer_helpers import sign_in_at, verified_account
+from webui_harness import sign_in, verified_account
 
 from agentvault_registry.plugins.activity import flush_usage
 
@@ -22,7 +22,7 @@ def agent_path(agent: dict) -> str:
 async def test_an_inline_edit_saves_what_the_row_shows(probe, ui_registry):
     headers = await ui_registry.account("ada")
     agent = await ui_registry.add_agent(headers, "Echo", tags=["demo"])
-    await sign_in_at(probe, ui_registry, "ada", PORTAL)
+    await sign_in(probe, ui_registry, "ada", PORTAL)
     page = probe.page
     row = page.locator(f"tr[data-agent-id='{agent['id']}']")
     await row.get_by_text("Unsigned").wait_for()
@@ -52,7 +52,7 @@ async def test_a_field_the_api_refuses_is_marked_in_the_row(probe, ui_registry):
     probe.expect(422, r"/api/v1/agents/[0-9a-f-]+$")
     headers = await ui_registry.account("bea")
     agent = await ui_registry.add_agent(headers, "Relay")
-    await sign_in_at(probe, ui_registry, "bea", PORTAL)
+    await sign_in(probe, ui_registry, "bea", PORTAL)
     page = probe.page
     await page.get_by_role("button", name="Edit Relay").click()
     tags = page.get_by_label("Tags (comma-separated)")
@@ -68,7 +68,7 @@ async def test_a_stale_edit_shows_the_conflict_and_overwrites_nothing(probe, ui_
     probe.expect(412, r"/api/v1/agents/[0-9a-f-]+$")
     headers = await ui_registry.account("cyd")
     agent = await ui_registry.add_agent(headers, "Ledger")
-    await sign_in_at(probe, ui_registry, "cyd", PORTAL)
+    await sign_in(probe, ui_registry, "cyd", PORTAL)
     page = probe.page
     await page.get_by_role("button", name="Edit Ledger").click()
     await page.get_by_label("Name").fill("Ledger (mine)")
@@ -102,7 +102,7 @@ async def test_use_theirs_discards_the_stale_edit(probe, ui_registry):
     probe.expect(412, r"/api/v1/agents/[0-9a-f-]+$")
     headers = await ui_registry.account("dan")
     agent = await ui_registry.add_agent(headers, "Scribe")
-    await sign_in_at(probe, ui_registry, "dan", PORTAL)
+    await sign_in(probe, ui_registry, "dan", PORTAL)
     page = probe.page
     await page.get_by_role("button", name="Edit Scribe").click()
     await page.get_by_label("Status").select_option("inactive")
@@ -118,7 +118,7 @@ async def test_use_theirs_discards_the_stale_edit(probe, ui_registry):
 async def test_deleting_asks_first_and_leaves_the_empty_state(probe, ui_registry):
     headers = await ui_registry.account("eve")
     agent = await ui_registry.add_agent(headers, "Courier")
-    await sign_in_at(probe, ui_registry, "eve", PORTAL)
+    await sign_in(probe, ui_registry, "eve", PORTAL)
     page = probe.page
     await page.get_by_role("button", name="Delete Courier").click()
     dialog = page.get_by_role("dialog", name="Delete Courier?")
@@ -136,7 +136,7 @@ async def test_deleting_asks_first_and_leaves_the_empty_state(probe, ui_registry
 
 async def test_the_sections_are_tabs_that_are_routes(probe, ui_registry):
     await ui_registry.account("fay")
-    await sign_in_at(probe, ui_registry, "fay", PORTAL)
+    await sign_in(probe, ui_registry, "fay", PORTAL)
     page = probe.page
     agents_tab = page.get_by_role("tab", name="Agents")
     assert await agents_tab.get_attribute("aria-selected") == "true"
@@ -164,7 +164,7 @@ async def test_a_bootstrap_token_is_shown_once_counts_down_and_registers_an_agen
     probe, ui_registry, inbox
 ):
     await verified_account(ui_registry, inbox, "gil")
-    await sign_in_at(probe, ui_registry, "gil", f"{PORTAL}/tokens")
+    await sign_in(probe, ui_registry, "gil", f"{PORTAL}/tokens")
     page = probe.page
     await page.get_by_text("No bootstrap tokens yet").wait_for()
     await page.get_by_label("Lifetime").select_option("900")
@@ -198,7 +198,7 @@ async def test_a_bootstrap_token_is_shown_once_counts_down_and_registers_an_agen
 
 async def test_a_revoked_bootstrap_token_is_refused(probe, ui_registry, inbox):
     await verified_account(ui_registry, inbox, "hal")
-    await sign_in_at(probe, ui_registry, "hal", f"{PORTAL}/tokens")
+    await sign_in(probe, ui_registry, "hal", f"{PORTAL}/tokens")
     page = probe.page
     await page.get_by_role("button", name="Generate token").click()
     token = await page.get_by_label("Bootstrap token", exact=True).input_value()
@@ -218,7 +218,7 @@ async def test_a_revoked_bootstrap_token_is_refused(probe, ui_registry, inbox):
 async def test_the_countdown_says_when_the_token_expired(probe, ui_registry, inbox):
     await verified_account(ui_registry, inbox, "ivy")
     await probe.page.clock.install()
-    await sign_in_at(probe, ui_registry, "ivy", f"{PORTAL}/tokens")
+    await sign_in(probe, ui_registry, "ivy", f"{PORTAL}/tokens")
     page = probe.page
     await page.get_by_role("button", name="Generate token").click()
     await page.locator("[data-countdown]").wait_for()
@@ -231,7 +231,7 @@ async def test_the_countdown_says_when_the_token_expired(probe, ui_registry, inb
 async def test_an_unverified_developer_is_told_to_verify_first(probe, ui_registry):
     probe.expect(403, r"/api/v1/onboard/bootstrap/request-token$")
     await ui_registry.account("joe")
-    await sign_in_at(probe, ui_registry, "joe", f"{PORTAL}/tokens")
+    await sign_in(probe, ui_registry, "joe", f"{PORTAL}/tokens")
     await probe.page.get_by_role("button", name="Generate token").click()
     await probe.page.get_by_text("Verify your email address first").wait_for()
 
@@ -239,7 +239,7 @@ async def test_an_unverified_developer_is_told_to_verify_first(probe, ui_registr
 async def test_an_api_key_is_shown_once_works_and_stops_when_revoked(probe, ui_registry):
     headers = await ui_registry.account("kim")
     await ui_registry.add_agent(headers, "Keyed")
-    await sign_in_at(probe, ui_registry, "kim", f"{PORTAL}/keys")
+    await sign_in(probe, ui_registry, "kim", f"{PORTAL}/keys")
     page = probe.page
     await page.get_by_text("No API keys yet").wait_for()
     assert await page.get_by_label(re.compile("^Administer the registry")).count() == 0
@@ -269,7 +269,7 @@ async def test_an_api_key_is_shown_once_works_and_stops_when_revoked(probe, ui_r
 
 async def test_an_api_key_needs_a_scope(probe, ui_registry):
     headers = await ui_registry.account("lee")
-    await sign_in_at(probe, ui_registry, "lee", f"{PORTAL}/keys")
+    await sign_in(probe, ui_registry, "lee", f"{PORTAL}/keys")
     page = probe.page
     await page.get_by_label("Name").fill("Nothing")
     await page.get_by_label(re.compile("^Read agents")).uncheck()
@@ -290,7 +290,7 @@ async def test_usage_charts_draw_my_requests_searches_and_agent_changes(probe, u
         )
     await flush_usage(ui_registry.app)
 
-    await sign_in_at(probe, ui_registry, "max", f"{PORTAL}/usage")
+    await sign_in(probe, ui_registry, "max", f"{PORTAL}/usage")
     page = probe.page
     for chart in ("requests", "searches", "changes"):
         await page.locator(f"canvas[data-chart={chart}]").wait_for()
@@ -306,7 +306,7 @@ async def test_usage_without_any_use_says_so(probe, start_ui_registry):
     # No flush while the test runs: the page's own requests are not counted yet.
     registry = await start_ui_registry("Quiet", {"plugins": {"activity": {"flush_interval": 3600}}})
     await registry.account("ned")
-    await sign_in_at(probe, registry, "ned", f"{PORTAL}/usage")
+    await sign_in(probe, registry, "ned", f"{PORTAL}/usage")
     await probe.page.get_by_text("No usage in the last 30 days").wait_for()
     assert await probe.page.locator("canvas").count() == 0
     await probe.assert_accessible()

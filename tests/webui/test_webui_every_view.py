@@ -12,7 +12,7 @@ import pytest
 from webui_harness import sign_in, verified_account
 
 from agentvault_registry.webui.builtin_views import BUILTIN_VIEWS
-from registry_harness import PASSWORD, peer_with
+from registry_harness import peer_with
 
 pytestmark = pytest.mark.browser
 
@@ -97,7 +97,7 @@ async def test_the_view_loads_cleanly_is_accessible_and_is_photographed(probe, p
     path = visit.path.format(**ids)
     if visit.visitor != "anonymous":
         username = "root" if visit.visitor == "admin" else "dev"
-        await sign_in(probe, home, username, PASSWORD)
+        await sign_in(probe, home, username)
     page = probe.page
     await page.goto(f"{home.url}{path}")
     await page.locator("main[aria-busy=false] h1").first.wait_for()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -144,7 +145,10 @@ class PageProbe:
 async def new_probed_page(browser: Any, **context_options: Any) -> PageProbe:
     """A page in a fresh browser context (its own storage), with axe and the CSP listener
     installed before any page script runs (init scripts are not subject to the page's CSP)."""
-    context = await browser.new_context(viewport=DESKTOP, **context_options)
+    # No transitions: axe judges colours at rest, never halfway through a hover fade.
+    context = await browser.new_context(
+        viewport=DESKTOP, reduced_motion="reduce", **context_options
+    )
     await context.add_init_script(script=CSP_LISTENER)
     await context.add_init_script(path=str(AXE))
     probe = PageProbe(await context.new_page())
@@ -197,18 +201,19 @@ async def sign_in(
     probe: PageProbe,
     registry: Any,
     username: str,
-    password: str = PASSWORD,
     landing: str = "/ui/dashboard",
+    password: str = PASSWORD,
 ) -> None:
-    """Sign in through the login form, as a person would, and wait to land on ``landing``
-    (the login page's ``next``; the dashboard by default)."""
+    """Sign in through the login form, as a person would, and wait for ``landing`` (the login
+    page's ``next``; the dashboard by default) to show its heading."""
     page = probe.page
-    query = "" if landing == "/ui/dashboard" else f"?next={landing}"
+    query = "" if landing == "/ui/dashboard" else f"?next={quote(landing)}"
     await page.goto(f"{registry.url}/ui/login{query}")
     await page.get_by_label("Username or email").fill(username)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(f"{registry.url}{landing}")
+    await page.locator("main[aria-busy=false] h1").first.wait_for()
 
 
 async def verified_account(
