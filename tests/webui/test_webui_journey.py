@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from registry_harness import PASSWORD, peer_with
 from webui_harness import sign_in, wait_for_link
+
+from registry_harness import PASSWORD, peer_with
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +106,32 @@ async def a_self_registration_arrives_live(probe, home, token: str) -> None:
     )
     item = page.locator("[data-feed] li", has_text="Agent Night Watch registered itself")
     await item.wait_for(timeout=LIVE_MS)
+
+
+async def discover_with_filters_and_federation(probe, home) -> None:
+    page = probe.page
+    await page.get_by_role("link", name="Discover").first.click()
+    await page.wait_for_url(f"{home.url}/ui/discovery")
+    results = page.locator("[data-results] [data-agent-id]")
+    await results.filter(has_text="Night Watch").wait_for()
+    await page.get_by_text("More filters").click()
+    await page.get_by_label("Tags").fill("astronomy")
+    await page.wait_for_url(re.compile(r".*tags=astronomy"))
+    await page.wait_for_function(
+        "document.querySelectorAll('[data-results] [data-agent-id]').length === 1"
+    )
+    assert "Night Watch" in await results.first.inner_text()
+
+    await page.get_by_role("button", name="Clear filters").first.click()
+    await page.get_by_role("searchbox", name="Search agents").fill("translator")
+    await page.get_by_role("searchbox", name="Search agents").press("Enter")
+    await page.get_by_text("No agents match").wait_for()
+    await page.get_by_label("Include federated registries").check()
+    far = results.filter(has_text="Far Translator")
+    await far.wait_for()
+    assert await far.locator("[data-origin]").get_attribute("data-origin") == "Remote"
+    peer = page.locator("[data-federation-status] [data-peer=Remote]")
+    assert await peer.get_attribute("data-peer-status") == "ok"
 
 
 async def an_admin_adds_a_peer(probe, home, partner) -> None:

@@ -89,9 +89,24 @@ export function errorState(error, onRetry) {
     "div",
     { class: "state state-error alert alert-danger", role: "alert", "data-state": "error" },
     h("p", { class: "fw-semibold mb-1" }, icon("exclamation-triangle"), " ", errorMessage(error)),
+    detailList(error && error.details),
     error && error.requestId ? h("p", { class: "small mb-2" }, `Request id: ${error.requestId}`) : null,
     onRetry ? h("button", { type: "button", class: "btn btn-sm btn-outline-danger", onclick: onRetry }, "Try again") : null,
   );
+}
+
+/** An API error's details ({"field": ["problem"]}, nested for nested fields) as a list. */
+function detailList(details) {
+  const lines = [];
+  const walk = (value, path) => {
+    if (typeof value === "string") lines.push(path ? `${path}: ${value}` : value);
+    else if (Array.isArray(value)) value.forEach((item) => walk(item, path));
+    else if (value && typeof value === "object") {
+      for (const [key, inner] of Object.entries(value)) walk(inner, path ? `${path}.${key}` : key);
+    }
+  };
+  walk(details || {}, "");
+  return lines.length ? h("ul", { class: "small mb-2" }, lines.slice(0, 8).map((line) => h("li", {}, line))) : null;
 }
 
 export function errorMessage(error) {

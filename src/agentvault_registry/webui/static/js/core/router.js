@@ -52,7 +52,8 @@ export class Router {
 
   interceptLink(event) {
     const link = event.target.closest("a[href]");
-    if (!link || !isPlainLeftClick(event) || link.target || link.hasAttribute("download")) return;
+    // A view that handled the click itself (opening a modal) has the last word.
+    if (!link || event.defaultPrevented || !isPlainLeftClick(event) || link.target || link.hasAttribute("download")) return;
     const url = new URL(link.href, window.location.href);
     if (url.origin !== window.location.origin || !this.match(url.pathname)) return;
     event.preventDefault();
