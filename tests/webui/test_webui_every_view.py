@@ -99,7 +99,8 @@ async def test_the_view_loads_cleanly_is_accessible_and_is_photographed(probe, p
         username = "root" if visit.visitor == "admin" else "dev"
         await sign_in(probe, home, username)
     page = probe.page
-    await page.goto(f"{home.url}{path}")
+    response = await page.goto(f"{home.url}{path}")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     await page.locator("main[aria-busy=false] h1").first.wait_for()
     # Sections load on their own; a live page never goes network-idle (its event stream).
     await page.wait_for_function("document.querySelectorAll('[data-state=loading]').length === 0")
