@@ -4,7 +4,8 @@
 
 import { toast } from "../core/dom.js";
 import { field } from "../core/forms.js";
-import { confirmAction, showPeerToken } from "./admin_ui.js";
+import { showPeerToken } from "./admin_ui.js";
+import { confirmAction } from "./modal.js";
 
 export const PEERS_PATH = "/api/v1/admin/federation/peers";
 const PER_PAGE = 100;
@@ -86,7 +87,7 @@ export async function loadPeers(api, signal) {
 export async function rotateToken(api, peer) {
   const confirmed = await confirmAction({
     title: `Rotate ${peer.name}'s token?`,
-    text: `The inbound token ${peer.name} presents stops working at once. Its administrator must store the new one before its next query.`,
+    body: `The inbound token ${peer.name} presents stops working at once. Its administrator must store the new one before its next query.`,
     confirmLabel: "Rotate token",
   });
   if (!confirmed) return false;
@@ -104,7 +105,7 @@ export async function setStatus(api, peer, status) {
 export async function deletePeer(api, peer) {
   const confirmed = await confirmAction({
     title: `Delete ${peer.name}?`,
-    text: `This registry stops querying ${peer.registry_url} and refuses its token. Adding it again needs new tokens on both sides.`,
+    body: `This registry stops querying ${peer.registry_url} and refuses its token. Adding it again needs new tokens on both sides.`,
     confirmLabel: "Delete peer",
   });
   if (!confirmed) return false;

@@ -1,7 +1,8 @@
-// Pieces the admin pages share: status badges, Bootstrap dialogs (a confirmation, a secret
-// shown once) and the short health line of a federation peer.
+// Pieces the admin pages share: status badges, the dialog showing a peer's token once, and
+// the short health line of a federation peer.
 
 import { copyText, h, icon, relativeTime } from "../core/dom.js";
+import { openModal } from "./modal.js";
 
 const PEER_STATUS_STYLES = {
   active: ["text-bg-success", "check-circle", "Active"],
@@ -41,67 +42,6 @@ export function flagBadge(value, yes, no) {
   return h("span", { class: `badge ${value ? "text-bg-success" : "text-bg-secondary"}` }, value ? yes : no);
 }
 
-function modalShell({ title, body, footer, labelId }) {
-  return h(
-    "div",
-    { class: "modal fade", tabindex: "-1", "aria-labelledby": labelId, "aria-modal": "true", role: "dialog" },
-    h(
-      "div",
-      { class: "modal-dialog modal-dialog-centered" },
-      h(
-        "div",
-        { class: "modal-content" },
-        h(
-          "div",
-          { class: "modal-header" },
-          h("h2", { class: "modal-title h5", id: labelId }, title),
-          h("button", { type: "button", class: "btn-close", "data-bs-dismiss": "modal", "aria-label": "Close" }),
-        ),
-        h("div", { class: "modal-body" }, body),
-        h("div", { class: "modal-footer" }, footer),
-      ),
-    ),
-  );
-}
-
-let dialogCounter = 0;
-
-/** Show a Bootstrap modal; resolves with what ``decide`` was called with (null on Esc/close). */
-function openModal(build) {
-  return new Promise((resolve) => {
-    let outcome = null;
-    const labelId = `admin-dialog-${++dialogCounter}`;
-    const element = build({ labelId, decide: (value) => {
-      outcome = value;
-      modal.hide();
-    } });
-    document.body.append(element);
-    const modal = new window.bootstrap.Modal(element);
-    element.addEventListener("hidden.bs.modal", () => {
-      modal.dispose();
-      element.remove();
-      resolve(outcome);
-    });
-    modal.show();
-  });
-}
-
-/** Ask before something that cannot be undone; resolves true when confirmed. */
-export async function confirmAction({ title, text, confirmLabel, danger = true }) {
-  const decided = await openModal(({ labelId, decide }) =>
-    modalShell({
-      labelId,
-      title,
-      body: h("p", { class: "mb-0" }, text),
-      footer: [
-        h("button", { type: "button", class: "btn btn-outline-secondary", "data-bs-dismiss": "modal" }, "Cancel"),
-        h("button", { type: "button", class: `btn ${danger ? "btn-danger" : "btn-primary"}`, onclick: () => decide(true) }, confirmLabel),
-      ],
-    }),
-  );
-  return decided === true;
-}
-
 /**
  * The inbound token the registry just issued for a peer, shown this once: the registry keeps
  * only its digest, so it cannot be shown again. Resolves when the admin closes the dialog.
@@ -123,8 +63,7 @@ export function showPeerToken({ peerName, token, rotated = false }) {
       }
     });
     input.addEventListener("focus", () => input.select());
-    return modalShell({
-      labelId,
+    return {
       title: rotated ? `New token for ${peerName}` : `${peerName} is added`,
       body: [
         h(
@@ -146,7 +85,7 @@ export function showPeerToken({ peerName, token, rotated = false }) {
         ),
       ],
       footer: h("button", { type: "button", class: "btn btn-primary", onclick: () => decide(true) }, "I have stored it"),
-    });
+    };
   });
 }
 

@@ -4,7 +4,8 @@
 
 import { emptyState, errorState, formatCount, formatDate, h, icon, loadingState, relativeTime, replaceChildren } from "../core/dom.js";
 import { busy } from "../core/forms.js";
-import { actionButton, confirmAction, flagBadge } from "./admin_ui.js";
+import { actionButton, flagBadge } from "./admin_ui.js";
+import { confirmAction } from "./modal.js";
 
 const USERS = "/api/v1/admin/users";
 const PAGE_SIZE = 25;
@@ -153,7 +154,7 @@ export class UsersSection {
     if (changes.is_active === false) {
       const confirmed = await confirmAction({
         title: `Deactivate ${user.username}?`,
-        text: `Every session of ${user.username} ends now and their API keys stop working. Reactivating lets them sign in again.`,
+        body: `Every session of ${user.username} ends now and their API keys stop working. Reactivating lets them sign in again.`,
         confirmLabel: "Deactivate",
       });
       if (!confirmed) return;

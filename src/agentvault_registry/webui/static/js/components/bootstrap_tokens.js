@@ -5,7 +5,7 @@
 
 import { copyText, emptyState, errorState, formatDate, h, icon, loadingState, relativeTime, replaceChildren, toast } from "../core/dom.js";
 import { busy, clearErrors, errorSummary, field, showErrors } from "../core/forms.js";
-import { confirmAction } from "./developer_confirm.js";
+import { confirmAction } from "./modal.js";
 
 const REQUEST = "/api/v1/onboard/bootstrap/request-token";
 const TOKENS = "/api/v1/onboard/bootstrap/tokens";

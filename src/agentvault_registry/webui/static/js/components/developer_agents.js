@@ -5,7 +5,7 @@
 
 import { emptyState, errorState, formatDate, h, icon, loadingState, relativeTime, replaceChildren, toast } from "../core/dom.js";
 import { busy, clearErrors, errorSummary, showErrors } from "../core/forms.js";
-import { confirmAction } from "./developer_confirm.js";
+import { confirmAction } from "./modal.js";
 
 const AGENTS = "/api/v1/agents";
 const PAGE_SIZE = 50;
