@@ -1,7 +1,7 @@
 """Every page of the web UI, as the visitor it is meant for: it loads (also from a deep link)
 with no console error, failed request or CSP violation, axe-core finds no serious or critical
 accessibility problem, and a screenshot at desktop and phone width goes to test-output/webui/
-for a person to look at."""
+for a person to look at (named route-<visit>)."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ async def test_the_view_loads_cleanly_is_accessible_and_is_photographed(probe, p
     await page.wait_for_function("document.querySelectorAll('[data-state=loading]').length === 0")
     assert await page.locator("[data-state=error]").count() == 0
     await probe.assert_accessible()
-    await probe.screenshots(visit.name)
+    await probe.screenshots(f"route-{visit.name}")
     # A deep link survives a reload.
     await page.reload()
     await page.locator("main[aria-busy=false] h1").first.wait_for()

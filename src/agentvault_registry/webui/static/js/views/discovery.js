@@ -8,6 +8,7 @@ import { readPrefs, writePrefs } from "../core/prefs.js";
 import { View } from "../core/view.js";
 import { agentBadges, openAgentDetail, originOf } from "../components/agent_detail.js";
 import { DiscoveryFilters } from "../components/discovery_filters.js";
+import { federationStatus } from "../components/federation_status.js";
 
 const SEARCH = "/api/v1/discovery/agents";
 const PER_PAGE = 24;
@@ -209,29 +210,9 @@ export default class DiscoveryView extends View {
   }
 
   drawFederation(status) {
-    if (!status || !status.requested) {
-      replaceChildren(this.federation);
-      return;
-    }
-    const peerBadge = (peer) => {
-      const kind = { ok: "success", timeout: "warning", error: "danger", skipped: "secondary" }[peer.status] || "secondary";
-      const latency = typeof peer.latency_ms === "number" ? ` · ${Math.round(peer.latency_ms)} ms` : "";
-      return h(
-        "li",
-        { class: "list-inline-item", dataset: { peer: peer.name, peerStatus: peer.status } },
-        h("span", { class: `badge text-bg-${kind}` }, peer.status === "ok" ? icon("check-circle") : icon("exclamation-circle"), " ", peer.name, ` (${peer.status === "ok" ? "answered" : peer.status}${latency}${peer.cached ? ", cached" : ""})`),
-      );
-    };
-    replaceChildren(
-      this.federation,
-      h(
-        "div",
-        { class: "alert alert-light border d-flex flex-wrap gap-2 align-items-center py-2", role: "status" },
-        h("span", {}, icon("globe2"), ` ${status.peers_responded} of ${status.peers_queried} peer registries answered in ${Math.round(status.query_time_ms)} ms:`),
-        status.peers.length ? h("ul", { class: "list-inline mb-0" }, status.peers.map(peerBadge)) : h("span", {}, "this registry has no peers yet."),
-      ),
-    );
+    replaceChildren(this.federation, federationStatus(status));
   }
+
 
   drawResults() {
     if (!this.agents) return;

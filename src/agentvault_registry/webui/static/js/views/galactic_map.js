@@ -7,6 +7,7 @@ import { emptyState, errorState, formatCount, h, icon, replaceChildren, spinner,
 import { View } from "../core/view.js";
 import { openAgentDetail } from "../components/agent_detail.js";
 import { layoutUniverse, skyStars, UNCHARTED } from "../components/galactic_layout.js";
+import { federationStatus } from "../components/federation_status.js";
 
 const SEARCH = "/api/v1/discovery/agents";
 const PER_PAGE = 100;
@@ -388,30 +389,9 @@ export default class GalacticMapView extends View {
   }
 
   drawFederation(status) {
-    if (!status || !status.requested) {
-      replaceChildren(this.federation);
-      return;
-    }
-    const peerBadge = (peer) => {
-      const kind = { ok: "success", timeout: "warning", error: "danger", skipped: "secondary" }[peer.status] || "secondary";
-      const latency = typeof peer.latency_ms === "number" ? ` · ${Math.round(peer.latency_ms)} ms` : "";
-      const said = peer.status === "ok" ? "answered" : peer.status === "skipped" ? "skipped" : `did not answer: ${peer.status}`;
-      return h(
-        "li",
-        { class: "list-inline-item", dataset: { peer: peer.name, peerStatus: peer.status } },
-        h("span", { class: `badge text-bg-${kind}` }, icon(peer.status === "ok" ? "check-circle" : "exclamation-circle"), " ", peer.name, ` (${said}${latency}${peer.cached ? ", cached" : ""})`),
-      );
-    };
-    replaceChildren(
-      this.federation,
-      h(
-        "div",
-        { class: "alert alert-light border d-flex flex-wrap gap-2 align-items-center py-2", role: "status" },
-        h("span", {}, icon("globe2"), ` ${status.peers_responded} of ${status.peers_queried} peer registries answered:`),
-        status.peers.length ? h("ul", { class: "list-inline mb-0" }, status.peers.map(peerBadge)) : h("span", {}, "this registry has no peers yet."),
-      ),
-    );
+    replaceChildren(this.federation, federationStatus(status));
   }
+
 
   sky() {
     return svg(
