@@ -77,7 +77,17 @@ async def test_fonts_carry_their_type(webui):
 
 
 @pytest.mark.parametrize(
-    "path", ["../views.py", "..%2Fviews.py", "js/../../views.py", "js/nope.js", "js"]
+    "path",
+    [
+        "../views.py",
+        "..%2Fviews.py",
+        "js/../../views.py",
+        "js/nope.js",
+        "js",
+        "js/%00.js",
+        "js/" + "a" * 5000,
+        "js/%ff%fe.js",
+    ],
 )
 async def test_nothing_outside_the_static_directory_is_served(webui, path):
     response = await webui.get(f"{asset_base()}/{path}")

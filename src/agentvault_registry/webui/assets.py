@@ -46,8 +46,13 @@ def asset_url(relative: str) -> str:
 
 
 async def serve_asset(request: web.Request) -> web.FileResponse:
-    path = (STATIC / request.match_info["path"]).resolve()
-    if not path.is_relative_to(STATIC.resolve()) or not path.is_file():
+    try:
+        path = (STATIC / request.match_info["path"]).resolve()
+        found = path.is_relative_to(STATIC.resolve()) and path.is_file()
+    except (ValueError, OSError):
+        # A NUL byte or a name longer than the filesystem allows: no such file either.
+        found = False
+    if not found:
         raise NotFound("No such web UI asset.")
     response = web.FileResponse(path)
     if path.suffix in CONTENT_TYPES:

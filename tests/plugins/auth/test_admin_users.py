@@ -124,6 +124,8 @@ async def test_the_list_filters_by_text_role_and_state(accounts_client, root, al
         {"role": "owner"},
         {"is_active": "yes"},
         {"q": ""},
+        {"q": "a\x00b"},
+        {"q": "x" * 3000},
         {"sort": "email"},
     ],
     ids=[
@@ -133,6 +135,8 @@ async def test_the_list_filters_by_text_role_and_state(accounts_client, root, al
         "role",
         "is_active",
         "q",
+        "q-nul",
+        "q-huge",
         "unknown",
     ],
 )
