@@ -97,7 +97,7 @@ async def test_the_system_theme_follows_the_operating_system(probe, registry):
     assert await probe.page.get_attribute("html", "data-bs-theme") == "dark"
     await probe.page.emulate_media(color_scheme="light")
     await probe.page.wait_for_function(
-        "document.documentElement.getAttribute('data-bs-theme') === 'light'"
+        "() => document.documentElement.getAttribute('data-bs-theme') === 'light'"
     )
 
 

@@ -103,7 +103,11 @@ async def test_the_view_loads_cleanly_is_accessible_and_is_photographed(probe, p
     assert "script-src 'self'" in response.headers["content-security-policy"]
     await page.locator("main[aria-busy=false] h1").first.wait_for()
     # Sections load on their own; a live page never goes network-idle (its event stream).
-    await page.wait_for_function("document.querySelectorAll('[data-state=loading]').length === 0")
+    # A function, not a bare expression: Playwright re-polls an expression through eval(),
+    # which this page's CSP blocks, while a function is evaluated once and then called.
+    await page.wait_for_function(
+        "() => document.querySelectorAll('[data-state=loading]').length === 0"
+    )
     assert await page.locator("[data-state=error]").count() == 0
     await probe.assert_accessible()
     await probe.screenshots(f"route-{visit.name}")

@@ -118,7 +118,7 @@ async def discover_with_filters_and_federation(probe, home) -> None:
     await page.get_by_label("Tags").fill("astronomy")
     await page.wait_for_url(re.compile(r".*tags=astronomy"))
     await page.wait_for_function(
-        "document.querySelectorAll('[data-results] [data-agent-id]').length === 1"
+        "() => document.querySelectorAll('[data-results] [data-agent-id]').length === 1"
     )
     assert "Night Watch" in await results.first.inner_text()
 
