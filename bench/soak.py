@@ -15,7 +15,8 @@ Every ``--sample-seconds`` the resident memory (VmRSS) and open file descriptors
 worker are read from /proc. The report gives throughput per minute, p50/p99 per route, every
 non-2xx answer, and the memory and descriptor series; it fails (exit 1) on any 5xx, on RSS
 growth of 10% or more from the first sample after ``--warmup`` to the last, on descriptors that
-keep growing, or on a worker that was replaced.
+keep growing, or on a worker that was replaced. Throughput and latency move with whatever else
+the machine runs; the workers' CPU time per request, reported per minute, much less.
 
     python bench/soak.py [--dsn postgresql://postgres@127.0.0.1:5432/test]
         [--redis-url redis://127.0.0.1:6379/0] [--minutes 10] [--clients 16]
@@ -40,7 +41,7 @@ from pathlib import Path
 
 import aiohttp
 from _harness import free_port, percentile, post_json, run, wait_until_up
-from agents_api import PASSWORD, Database
+from agents_api import PASSWORD, Database, cpu_seconds
 
 GUNICORN_CONF = Path(__file__).parents[1] / "deploy" / "gunicorn.conf.py"
 RSS_GROWTH_LIMIT = 0.10
@@ -125,6 +126,17 @@ class Sample:
     at: float  # seconds since the load started
     rss_kib: dict[int, int]
     fds: dict[int, int]
+    cpu: float  # user + system seconds of all workers so far
+
+
+def cpu_of_minute(samples: list[Sample], minute: int) -> float | None:
+    """The workers' CPU seconds between the samples nearest the minute's two ends."""
+
+    def nearest(at: float) -> Sample:
+        return min(samples, key=lambda s: abs(s.at - at))
+
+    first, last = nearest(minute * 60), nearest((minute + 1) * 60)
+    return last.cpu - first.cpu if last.at > first.at else None
 
 
 def sample(workers: Workers, started: float) -> Sample:
@@ -135,7 +147,8 @@ def sample(workers: Workers, started: float) -> Sample:
             if line.startswith("VmRSS:"):
                 rss[pid] = int(line.split()[1])
         fds[pid] = len(os.listdir(f"/proc/{pid}/fd"))
-    return Sample(time.monotonic() - started, rss, fds)
+    cpu = sum(cpu_seconds(pid) or 0.0 for pid in rss)
+    return Sample(time.monotonic() - started, rss, fds, cpu)
 
 
 # ---------------------------------------------------------------- the workload
@@ -341,6 +354,13 @@ def report(args, load: Load, samples: list[Sample], replaced: bool, ids: int) ->
     )
     minutes = ", ".join(f"{n / 60:,.0f}" for _, n in sorted(load.per_minute.items()))
     print(f"per minute (req/s): {minutes}")
+    # Throughput moves with whatever else the machine runs; the CPU one request costs the
+    # workers does not, so a registry that slows down by itself shows here.
+    costs = []
+    for minute, count in sorted(load.per_minute.items()):
+        cpu = cpu_of_minute(samples, minute)
+        costs.append("n/a" if cpu is None else f"{cpu / count * 1000:.2f}")
+    print(f"per minute (worker CPU ms per request): {', '.join(costs)}")
     print("\n| route | share | requests | p50 | p99 | max | non-2xx |")
     print("|---|---|---|---|---|---|---|")
     for route in sorted(load.latencies, key=lambda r: -len(load.latencies[r])):
