@@ -26,6 +26,8 @@ An expectation is a status, or ``(status, error code)`` for a JSON error. A row 
 ``"GET HEAD"`` declares both methods with one tuple; a HEAD answer has no body, so only its
 status is compared.
 
+``lists``: the route lists the caller's own objects; a 200 must not name another's.
+
 ``fresh``: each cell acts on an object made for it (deleting, rotating a token), so no cell
 depends on another's order. ``fresh_session``: the developers and the admin call with a
 session of their own made for the cell (logging out ends it).
@@ -123,6 +125,9 @@ class Row:
     fresh_session: bool = False
     #: A stream that stays open: a 200 is read as "let in" and the stream closed.
     stream: bool = False
+    #: A list of the caller's own objects of this kind: a 200 must not name the id of the
+    #: "other" owner's object.
+    lists: str | None = None
 
     @property
     def param(self) -> str:
@@ -198,7 +203,7 @@ TABLE = [
     route("POST", "/api/v1/onboard/register",
           (MADE,   MADE,   MADE,   MADE,   MADE,   MADE,   MADE,   MADE,   MADE),
           body="self_registration"),
-    route(G, "/api/v1/onboard/bootstrap/tokens", DEVELOPER),
+    route(G, "/api/v1/onboard/bootstrap/tokens", DEVELOPER, lists=BOOTSTRAP_TOKEN),
     # Its creator or an admin; to another developer, another's token does not exist.
     route("DELETE", "/api/v1/onboard/bootstrap/tokens/{token_id}",
           DELETES_OWN,
@@ -237,7 +242,7 @@ TABLE = [
     route("POST", "/api/v1/auth/recover/confirm",
           (DONE,   DONE,   DONE,   DONE,   DONE,   BAD,    BAD,    DONE,   DONE),
           body="recover_confirm"),
-    route(G, "/api/v1/auth/api-keys", DEVELOPER),
+    route(G, "/api/v1/auth/api-keys", DEVELOPER, lists=API_KEY),
     route("POST", "/api/v1/auth/api-keys", CREATES, body="api_key"),
     # Only the caller's own keys: another's (even to an admin) does not exist.
     route("DELETE", "/api/v1/auth/api-keys/{key_id}", DELETES_OWN,

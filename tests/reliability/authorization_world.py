@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ BYSTANDER = "bystander"
 #: Resets its password in the recovery cells: not the bystander, whom the recover cells mail
 #: in the background (a late mail of theirs would be read as this cell's token).
 RECOVEREE = "recoveree"
+ME = "/api/v1/auth/me"
 RESERVED_CLAIMS = ("sub", "iss", "aud", "iat", "exp", "jti", "typ")
 
 
@@ -129,7 +131,11 @@ class World:
         peer = await world.new_peer()
         world.peer_id = peer["id"]
         revoked = await world.new_api_key(A, scopes=["agents:read", "agents:write"])
+        # Each refused credential differs from a working one only by what the table says:
+        # the key worked until revoked, and the same token minted now works.
+        await world.expect(200, "GET", ME, {"X-API-Key": revoked["key"]})
         await world.expect(201, "DELETE", f"/api/v1/auth/api-keys/{revoked['id']}", a.headers)
+        await world.expect(200, "GET", ME, {"Authorization": f"Bearer {world.token_of(a, 0)}"})
         world.credentials = {
             "anonymous": {},
             "developer_a": a.headers,
@@ -137,15 +143,15 @@ class World:
             "agent_key_a": {"X-API-Key": onboarded["credentials"]["api_key"]},
             "admin": accounts[ADMIN].headers,
             "revoked_key": {"X-API-Key": revoked["key"]},
-            "expired_token": {"Authorization": f"Bearer {world.expired_token(a)}"},
+            "expired_token": {"Authorization": f"Bearer {world.token_of(a, 3600)}"},
             "peer": {"Authorization": f"Bearer {peer['inbound_token']}"},
             "scraper": {"Authorization": f"Bearer {METRICS_TOKEN}"},
         }
         return world
 
-    def expired_token(self, account: Account) -> str:
-        """An access token of ``account``'s session, signed with the registry's key, that
-        expired an hour ago."""
+    def token_of(self, account: Account, age: float) -> str:
+        """An access token of ``account``'s session, signed with the registry's key, issued
+        ``age`` seconds ago for 5 minutes (so expired when ``age`` is an hour)."""
         bearer = account.headers["Authorization"].removeprefix("Bearer ")
         claims = jwt.decode(bearer, options={"verify_signature": False})
         kept = {key: value for key, value in claims.items() if key not in RESERVED_CLAIMS}
@@ -153,7 +159,7 @@ class World:
             ACCESS,
             subject=claims["sub"],
             ttl=dt.timedelta(minutes=5),
-            now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+            now=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age),
             claims=kept,
         )
         return issued.token
@@ -169,23 +175,27 @@ class World:
         )
         return await response.json() if text else None
 
-    async def answer(self, call: Call, *, stream: bool) -> tuple[int, str | None]:
-        """The status of ``call`` and the ``error`` code of its JSON body (None without one).
-        A stream is only opened: its status says whether it was let in."""
+    async def answer(self, call: Call, *, stream: bool) -> tuple[int, str | None, str]:
+        """The status of ``call``, the ``error`` code of its JSON body (None without one) and
+        the body. A stream is only opened: its status says whether it was let in."""
         response = await self.client.request(
             call.method, call.path, headers=call.headers, json=call.json
         )
         try:
             if (stream and response.status == 200) or call.method == "HEAD":
-                return response.status, None
+                return response.status, None, ""
+            text = await response.text()
             try:
-                body = await response.json(content_type=None)
+                body = json.loads(text)
             except ValueError:
-                return response.status, None
+                return response.status, None, text
             code = body.get("error") if isinstance(body, dict) else None
-            return response.status, code
+            return response.status, code, text
         finally:
             response.close()
+
+    def object_of(self, owner: str, kind: str) -> str:
+        return self.accounts[owner].objects[kind]
 
     # ----------------------------------------------------------- fresh objects
 

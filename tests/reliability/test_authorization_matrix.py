@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from authorization_table import IDENTITIES, TABLE
+from authorization_table import IDENTITIES, OWNERS, TABLE
 from authorization_world import World, app_overrides, declared_answer
 
 from agent_origins import AgentOrigin, card_at
@@ -57,13 +57,15 @@ async def test_every_cell_answers_as_the_table_declares(
             for column in ("own", "other") if row.target else ("own",):
                 for identity, expected in zip(IDENTITIES, row.expected(column), strict=True):
                     call = await world.call(row, method, identity, column)
-                    status, code = await world.answer(call, stream=row.stream)
+                    status, code, body = await world.answer(call, stream=row.stream)
                     cells += 1
+                    cell = f"{method} {row.path} [{identity}, {column}]"
                     want = declared_answer(expected, method)
                     got = status if isinstance(want, int) else (status, code)
                     if got != want:
-                        mismatches.append(
-                            f"{method} {row.path} [{identity}, {column}]: "
-                            f"declared {want}, answered {(status, code)}"
-                        )
+                        mismatches.append(f"{cell}: declared {want}, answered {(status, code)}")
+                    if row.lists and status == 200:
+                        others = world.object_of(OWNERS[identity][1], row.lists)
+                        if others in body:
+                            mismatches.append(f"{cell}: lists {others}, another's {row.lists}")
     assert not mismatches, f"{len(mismatches)} of {cells} cells differ:\n" + "\n".join(mismatches)
