@@ -9,7 +9,7 @@ import datetime as dt
 import itertools
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,28 +32,17 @@ from agent_origins import AgentOrigin, card_at
 from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
 from agentvault_registry.plugins.auth.tokens import ACCESS
 from agentvault_registry.plugins.mail.appkeys import MAILER
-from support import ONBOARDING_LIMITS, PASSWORD, fast_registry, self_onboarded, sign_up
+from support import PASSWORD, fast_registry, self_onboarded, sign_up
 
 METRICS_TOKEN = "matrix-metrics-scraper-token-0123456789"
-#: Every named rate limit of the registry, out of the matrix's reach.
-LIMITS = (
-    *ONBOARDING_LIMITS,
-    "auth.password",
-    "auth.recover",
-    "auth.recover_confirm",
-    "discovery.search",
-    "federation.changes",
-    "federation.query",
-    "liveness.check",
-    "teg.token",
-)
 
 
-def app_overrides(teg_url: str) -> dict[str, Any]:
+def app_overrides(teg_url: str, limits: Iterable[str]) -> dict[str, Any]:
     """A registry guarded as in production (metrics behind a token) that may reach the
-    agents' origin and the TEG on loopback, with no scheduled probing."""
+    agents' origin and the TEG on loopback, with no scheduled probing and ``limits`` (all
+    the registry declares) out of the matrix's reach."""
     return fast_registry(
-        LIMITS,
+        limits,
         metrics={"token": METRICS_TOKEN},
         outbound={"allow_private_targets": True},
         plugins={

@@ -8,6 +8,7 @@ from authorization_table import IDENTITIES, OWNERS, TABLE
 from authorization_world import World, app_overrides, declared_answer
 
 from agent_origins import AgentOrigin, card_at
+from agentvault_registry.core.ratelimit import declared_rate_limits
 from fake_teg import FakeTeg
 from support import merged
 
@@ -20,8 +21,14 @@ def declared_routes() -> set[tuple[str, str]]:
     return {(method, row.path) for row in TABLE for method in row.methods}
 
 
-def test_the_table_declares_exactly_the_routes_of_the_app(make_app):
-    registered = registered_routes(make_app(app_overrides("http://127.0.0.1:9/token")))
+def every_rate_limit(make_settings) -> tuple[str, ...]:
+    _, pm = make_settings()
+    return tuple(declared_rate_limits(pm))
+
+
+def test_the_table_declares_exactly_the_routes_of_the_app(make_settings, make_app):
+    overrides = app_overrides("http://127.0.0.1:9/token", every_rate_limit(make_settings))
+    registered = registered_routes(make_app(overrides))
     declared = declared_routes()
     assert not registered - declared, f"routes the table does not declare: {registered - declared}"
     assert not declared - registered, f"declared routes the app lacks: {declared - registered}"
@@ -44,10 +51,11 @@ async def fake_teg():
 
 
 async def test_every_cell_answers_as_the_table_declares(
-    records_overrides, aiohttp_client, make_app, agent_origin, fake_teg
+    records_overrides, aiohttp_client, make_settings, make_app, agent_origin, fake_teg
 ):
     # records_overrides first: its database outlives the client that uses it.
-    overrides = merged(app_overrides(fake_teg.url), {"storage": records_overrides})
+    limits = every_rate_limit(make_settings)
+    overrides = merged(app_overrides(fake_teg.url, limits), {"storage": records_overrides})
     client = await aiohttp_client(make_app(overrides))
     fake_teg.jwks_url = str(client.make_url("/.well-known/jwks.json"))
     world = await World.build(client, agent_origin)
