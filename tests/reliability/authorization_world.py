@@ -255,57 +255,70 @@ class World:
         if name is None:
             return None, {}
         n = next(self.serial)
-        bystander = {"username": BYSTANDER, "password": PASSWORD}
-        if name == "register":
-            return {"email": f"new{n}@example.org", "username": f"new{n}", "password": PASSWORD}, {}
-        if name == "verify_email":
-            email = f"unverified{n}@example.org"
-            register = {"email": email, "username": f"unverified{n}", "password": PASSWORD}
-            token = await self.mailed_token(
-                lambda: self.expect(201, "POST", "/api/v1/auth/register", {}, json=register),
-                email,
-                "verify-email",
-            )
-            return {"token": token}, {}
-        if name == "login":
-            return bystander, {}
-        if name == "refresh":
-            login = await self.expect(200, "POST", "/api/v1/auth/login", {}, json=bystander)
-            return {"refresh_token": login["refresh_token"]}, {}
-        if name == "password":
-            return {"current_password": PASSWORD, "new_password": PASSWORD}, {}
-        if name == "recover":
-            return {"email": f"{BYSTANDER}@example.org"}, {}
-        if name == "recover_confirm":
-            email = f"{RECOVEREE}@example.org"
-            token = await self.mailed_token(
-                lambda: self.expect(201, "POST", "/api/v1/auth/recover", {}, json={"email": email}),
-                email,
-                "reset-password",
-            )
-            return {"token": token, "new_password": PASSWORD}, {}
-        if name == "api_key":
-            return {"name": f"matrix-{n}", "scopes": ["agents:read"]}, {}
-        if name == "agent":
-            return self.agent_body(), {}
-        if name == "agent_patch":
-            return {"description": f"Patched by the matrix ({n})."}, {}
-        if name == "self_registration":
-            token = (await self.new_bootstrap_token(A))["bootstrap_token"]
-            return self.agent_body(), {"Bootstrap-Token": token}
-        if name == "peer":
-            return self.peer_body(), {}
-        if name == "peer_update":
-            return {"admin_contact": f"ops-{n}@peer.example.org"}, {}
-        if name == "user_update":
-            return {"is_active": True}, {}
-        if name == "search":
-            return {"q": "matrix"}, {}
-        if name == "federation_query":
-            return {"search": "matrix"}, {}
-        if name == "empty":
-            return {}, {}
-        raise KeyError(f"the table names an unknown body {name!r}")
+        static = {
+            "empty": {},
+            "login": {"username": BYSTANDER, "password": PASSWORD},
+            "password": {"current_password": PASSWORD, "new_password": PASSWORD},
+            "recover": {"email": f"{BYSTANDER}@example.org"},
+            "api_key": {"name": f"matrix-{n}", "scopes": ["agents:read"]},
+            "agent_patch": {"description": f"Patched by the matrix ({n})."},
+            "peer_update": {"admin_contact": f"ops-{n}@peer.example.org"},
+            "user_update": {"is_active": True},
+            "search": {"q": "matrix"},
+            "federation_query": {"search": "matrix"},
+            "register": {
+                "email": f"new{n}@example.org",
+                "username": f"new{n}",
+                "password": PASSWORD,
+            },
+        }
+        if name in static:
+            return static[name], {}
+        minted = {
+            "agent": self._agent,
+            "peer": self._peer,
+            "verify_email": self._email_verification,
+            "refresh": self._refresh,
+            "recover_confirm": self._password_reset,
+            "self_registration": self._self_registration,
+        }
+        if name not in minted:
+            raise KeyError(f"the table names an unknown body {name!r}")
+        return await minted[name](n)
+
+    async def _agent(self, n: int) -> tuple[Any, dict[str, str]]:
+        return self.agent_body(), {}
+
+    async def _peer(self, n: int) -> tuple[Any, dict[str, str]]:
+        return self.peer_body(), {}
+
+    async def _email_verification(self, n: int) -> tuple[Any, dict[str, str]]:
+        email = f"unverified{n}@example.org"
+        account = {"email": email, "username": f"unverified{n}", "password": PASSWORD}
+        token = await self.mailed_token(
+            lambda: self.expect(201, "POST", "/api/v1/auth/register", {}, json=account),
+            email,
+            "verify-email",
+        )
+        return {"token": token}, {}
+
+    async def _refresh(self, n: int) -> tuple[Any, dict[str, str]]:
+        credentials = {"username": BYSTANDER, "password": PASSWORD}
+        login = await self.expect(200, "POST", "/api/v1/auth/login", {}, json=credentials)
+        return {"refresh_token": login["refresh_token"]}, {}
+
+    async def _password_reset(self, n: int) -> tuple[Any, dict[str, str]]:
+        email = f"{RECOVEREE}@example.org"
+        token = await self.mailed_token(
+            lambda: self.expect(201, "POST", "/api/v1/auth/recover", {}, json={"email": email}),
+            email,
+            "reset-password",
+        )
+        return {"token": token, "new_password": PASSWORD}, {}
+
+    async def _self_registration(self, n: int) -> tuple[Any, dict[str, str]]:
+        token = (await self.new_bootstrap_token(A))["bootstrap_token"]
+        return self.agent_body(), {"Bootstrap-Token": token}
 
     # --------------------------------------------------------------- cells
 
