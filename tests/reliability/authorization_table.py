@@ -9,7 +9,8 @@ Columns (:data:`IDENTITIES`), in this order in every tuple below:
 - ``agent_key_a``: the API key an agent of A's received when it registered itself with A's
   bootstrap token (``POST /onboard/register``); it carries only ``agents:self``.
 - ``admin``: an access token of an admin.
-- ``revoked_key``: an API key of A's (agents:read and agents:write), revoked.
+- ``revoked_key``: an API key of A's (agents:read and agents:write), revoked, sent as a bearer
+  token (the agent key goes in ``X-API-Key``: both ways of presenting a key are covered).
 - ``expired_token``: an access token of A's live session, signed with the registry's key, that
   expired an hour ago.
 - ``peer``: the inbound federation token of a peer registry (the internal routes' caller).
@@ -155,9 +156,9 @@ TABLE = [
     route(G, "/api/docs/static", PUBLIC, example="/api/docs/static/docs.js"),
     route(G, "/.well-known/agent-card.json", PUBLIC),
     route(G, "/.well-known/jwks.json", PUBLIC),
-    # Only the metrics token: an access token or a peer's token in its place is refused.
+    # Only the metrics token: any other bearer in its place is refused.
     route(G, "/metrics",
-          (ANON,   BAD,    BAD,    ANON,   BAD,    ANON,   BAD,    BAD,    OK)),
+          (ANON,   BAD,    BAD,    ANON,   BAD,    BAD,    BAD,    BAD,    OK)),
     # ---------------------------------------------------------------- events, activity
     # Any caller the registry knows; each sees what it may (checked by the events tests).
     route(G, "/api/v1/events/stream",

@@ -131,7 +131,8 @@ class World:
             "developer_b": accounts[B].headers,
             "agent_key_a": {"X-API-Key": onboarded["credentials"]["api_key"]},
             "admin": accounts[ADMIN].headers,
-            "revoked_key": {"X-API-Key": revoked["key"]},
+            # The agent key goes in X-API-Key, the revoked one as a bearer: both ways count.
+            "revoked_key": {"Authorization": f"Bearer {revoked['key']}"},
             "expired_token": {"Authorization": f"Bearer {world.token_of(a, 3600)}"},
             "peer": {"Authorization": f"Bearer {peer['inbound_token']}"},
             "scraper": {"Authorization": f"Bearer {METRICS_TOKEN}"},
