@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from event_stream_helpers import (
     STREAM,
@@ -101,3 +103,27 @@ async def test_a_full_registry_refuses_streams_with_503(events_app):
 async def test_bad_options_stop_startup(make_app):
     with pytest.raises(ConfigError, match="buffer_size"):
         make_app(app_overrides({"buffer_size": 0}))
+
+
+async def test_head_answers_with_the_stream_headers_and_nothing_after_them(events_client):
+    # Events written after a HEAD answer's headers reached the client as the start of its
+    # next response on the same connection (found by the authorization matrix).
+    headers, _ = await account(events_client, "ada")
+    head = await events_client.head(STREAM, headers=headers)
+    assert head.status == 200
+    assert head.headers["Content-Type"].startswith("text/event-stream")
+    assert (await events_client.get("/health")).status == 200
+    await subscribers_reach(events_client, 0)
+
+
+async def test_a_client_leaving_leaves_no_wait_on_its_queue_behind(events_client):
+    # The stream's last Queue.get outlived the client: a pending task per closed stream until
+    # garbage collection destroyed it (found by the authorization matrix).
+    headers, _ = await account(events_client, "ada")
+    stream = await open_stream(events_client, headers)
+    await subscribers_reach(events_client, 1)
+    stream.close()
+    await subscribers_reach(events_client, 0)
+    await asyncio.sleep(0)  # let the cancelled tasks run their cancellation
+    waiting = [task for task in asyncio.all_tasks() if "Queue.get" in repr(task.get_coro())]
+    assert not [task for task in waiting if not task.cancelled() and not task.done()]

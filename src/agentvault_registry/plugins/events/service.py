@@ -209,6 +209,7 @@ class EventHub:
                     yield entry
         subscription.delivered_seq = max(subscription.delivered_seq, boundary)
         ended = asyncio.ensure_future(subscription.ended.wait())
+        got: asyncio.Future[ActivityEntry] | None = None
         try:
             while True:
                 if subscription.ended.is_set():
@@ -232,7 +233,11 @@ class EventHub:
                     subscription.delivered_seq = entry.seq
                     yield entry
         finally:
+            # A stream closed while waiting leaves its last get pending: cancel it, or it
+            # lingers on the queue until garbage collection destroys it.
             ended.cancel()
+            if got is not None:
+                got.cancel()
 
     async def close(self) -> None:
         """End every stream and stop the reader (the app is stopping)."""

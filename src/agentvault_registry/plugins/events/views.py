@@ -30,6 +30,11 @@ RETRY_MS = 3000
 #: Seconds a WebSocket close handshake may take before the connection is cut.
 CLOSE_TIMEOUT = 1.0
 CLOSE_CODES = {TOO_SLOW: WSCloseCode.TRY_AGAIN_LATER, STOPPING: WSCloseCode.GOING_AWAY}
+STREAM_HEADERS = {
+    "Content-Type": "text/event-stream",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
 
 
 def _parsed(request: web.Request) -> tuple[StreamFilter, int | None]:
@@ -60,6 +65,10 @@ def _parsed(request: web.Request) -> tuple[StreamFilter, int | None]:
 @requires()
 async def event_stream(request: web.Request) -> web.StreamResponse:
     stream_filter, last_event_id = _parsed(request)
+    if request.method == hdrs.METH_HEAD:
+        # A HEAD answer ends with its headers: events written after them would reach the
+        # client as the start of its next response on the connection.
+        return web.Response(headers=STREAM_HEADERS)
     hub = request.app[EVENT_HUB]
     subscription, boundary = await hub.subscribe(
         current_identity(request), stream_filter, last_event_id
@@ -75,13 +84,7 @@ async def event_stream(request: web.Request) -> web.StreamResponse:
 async def _server_sent_events(
     request: web.Request, hub: EventHub, subscription: Subscription, boundary: int
 ) -> web.StreamResponse:
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        }
-    )
+    response = web.StreamResponse(headers=STREAM_HEADERS)
     await response.prepare(request)
     await response.write(f"retry: {RETRY_MS}\n\n".encode())
 
