@@ -77,7 +77,7 @@ async def require_identity(
     if identity is None:
         raise AuthenticationRequired()
     if requirement.kinds is not None and identity.kind not in requirement.kinds:
-        raise Forbidden(f"This needs a {' or '.join(requirement.kinds)} credential.")
+        raise Forbidden(f"Only {' or '.join(requirement.kinds)} credentials may call this.")
     if requirement.role is not None and not identity.has_role(requirement.role):
         raise Forbidden(f"This needs the {requirement.role!r} role.")
     if requirement.scope is not None:

@@ -125,5 +125,5 @@ class TokenCodec:
         except (jwt.PyJWTError, UnicodeError):
             raise InvalidCredentials("The token is not valid.") from None
         if claims.get("typ") != typ:
-            raise InvalidCredentials(f"This needs a {typ} token.")
+            raise InvalidCredentials(f"The token's type must be {typ!r}.")
         return claims
