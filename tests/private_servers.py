@@ -62,6 +62,16 @@ class PrivateRedis:
         )
         wait_for_port(self.port)
 
+    def freeze(self) -> None:
+        """Stop the process (SIGSTOP): connections are accepted by the kernel and requests
+        sent, but nothing ever answers, as from a server that hangs."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         if self.process is not None:
             self.process.send_signal(signal.SIGKILL)
@@ -120,6 +130,32 @@ class PrivatePostgres:
 
     def kill(self) -> None:
         self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop")
+
+    def _processes(self) -> list[int]:
+        """The postmaster (from its pid file) and its children (every backend)."""
+        postmaster = int((self.datadir / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+    def freeze(self) -> None:
+        """SIGSTOP the cluster's processes: connections are accepted by the kernel and
+        queries sent, but nothing answers, as from a server that hangs."""
+        self._frozen = self._processes()
+        for pid in self._frozen:
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        for pid in getattr(self, "_frozen", []):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self._frozen = []
 
 
 def postgres_bindir() -> Path | None:
