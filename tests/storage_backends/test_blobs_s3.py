@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from marshmallow import ValidationError
 
 from agentvault_registry.core.errors import BackendError, ConfigError
@@ -104,6 +105,27 @@ async def test_closed_port_is_a_backend_error() -> None:
     assert time.monotonic() - started < 10  # far below a hang, yet safe on a loaded machine
     assert raised.value.backend == "s3"
     await blobs.close()
+
+
+@pytest.mark.parametrize("max_attempts", [1, 2])
+async def test_max_attempts_counts_the_first_try(s3_endpoint_url: str, max_attempts: int) -> None:
+    """``max_attempts`` tries in all, no more: each may cost a timeout when the store hangs."""
+    blobs = moto_blobs(s3_endpoint_url, max_attempts=max_attempts)
+    await blobs.open()
+    sent = 0
+
+    def unreachable(request, **kwargs):
+        nonlocal sent
+        sent += 1
+        raise EndpointConnectionError(endpoint_url=request.url)
+
+    blobs._s3().meta.events.register("before-send.s3", unreachable)
+    try:
+        with pytest.raises(BackendError):
+            await blobs.get("anything")
+    finally:
+        await blobs.close()
+    assert sent == max_attempts
 
 
 async def test_missing_driver_is_a_config_error_naming_the_extra(

@@ -165,7 +165,9 @@ class S3Blobs(BlobBackend):
             read_timeout=self.read_timeout,
             s3={"addressing_style": self.addressing_style},
             # Few retries: callers get a 503 with Retry-After rather than a hung request.
-            retries={"mode": "standard", "max_attempts": self.max_attempts},
+            # botocore's own "max_attempts" counts retries only; "total_max_attempts" counts
+            # tries, the first included, as our option does.
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
         )
         session = get_session()
         session.register_component(
