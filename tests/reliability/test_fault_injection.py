@@ -1,7 +1,8 @@
-"""Fault injection against real servers, under load: Redis killed, PostgreSQL stopped, the
-S3 blob store down (each then restarted), and federation peers that hang, reset mid-body or
-answer slowly. The scenarios and their policy are in :mod:`fault_scenarios`; these are their
-short versions (``bench/fault_injection.py`` runs the long ones and prints the figures)."""
+"""Fault injection against real servers, under load: Redis killed or frozen, PostgreSQL
+stopped or frozen, the S3 blob store down (each then restarted), and federation peers that
+hang, reset mid-body or answer slowly. The scenarios and their policy are in
+:mod:`fault_scenarios`; these are their short versions (``bench/fault_injection.py`` runs the
+long ones and prints the figures)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,18 @@ async def test_redis_killed_under_load(make_settings, tmp_path):
     assert figures.recovered_after is not None
 
 
+@pytest.mark.redis
+@pytest.mark.slow
+async def test_redis_frozen_under_load(make_settings, tmp_path):
+    """A Redis that accepts and never answers: only the socket timeouts end each wait."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    with running_redis(tmp_path) as redis:
+        figures = await redis_outage(make_settings, tmp_path, redis, PHASES, frozen=True)
+    assert_held(figures)
+    assert figures.unavailable > 0 and figures.outage_available_ok > 0
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 async def test_postgres_stopped_under_load(make_settings, tmp_path):
@@ -49,6 +62,20 @@ async def test_postgres_stopped_under_load(make_settings, tmp_path):
         pytest.skip("PostgreSQL server binaries are not installed")
     with running_postgres(bindir) as postgres:
         figures = await postgres_outage(make_settings, tmp_path, postgres, PHASES)
+    assert_held(figures)
+    assert figures.unavailable > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+async def test_postgres_frozen_under_load(make_settings, tmp_path):
+    """A PostgreSQL that accepts and never answers: a statement on a pooled connection ends
+    with its command timeout, a new connection with the connect/acquire timeout."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries are not installed")
+    with running_postgres(bindir) as postgres:
+        figures = await postgres_outage(make_settings, tmp_path, postgres, PHASES, frozen=True)
     assert_held(figures)
     assert figures.unavailable > 0
 
