@@ -39,6 +39,7 @@ try:
     from aiobotocore.config import AioConfig
     from aiobotocore.session import get_session
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.handlers import add_expect_header
     from botocore.loaders import Loader, create_loader
 
     DRIVER_ERRORS: tuple[type[BaseException], ...] = (
@@ -187,6 +188,11 @@ class S3Blobs(BlobBackend):
                         config=config,
                     )
                 )
+                # botocore makes every upload wait for "100 Continue" before sending the body,
+                # and aiohttp arms no read timeout for that wait: a store that accepts and
+                # never answers would hold the put (and its request) forever. Card documents
+                # are small; sending them at once costs nothing.
+                self._client.meta.events.unregister("before-call.s3", add_expect_header)
                 if self.create_bucket:
                     await self._create_bucket()
             await self.ping()
