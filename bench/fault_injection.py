@@ -59,7 +59,15 @@ from private_servers import (  # noqa: E402
     running_s3,
 )
 
-SCENARIOS = ("redis", "redis-frozen", "postgresql", "postgresql-frozen", "s3", "federation")
+SCENARIOS = (
+    "redis",
+    "redis-frozen",
+    "postgresql",
+    "postgresql-frozen",
+    "s3",
+    "s3-frozen",
+    "federation",
+)
 
 
 def settings_maker(root: Path):
@@ -95,9 +103,9 @@ async def run_scenario(name: str, root: Path, phases: Phases) -> Figures:
         with running_postgres(bindir) as postgres:
             frozen = name != "postgresql"
             return await postgres_outage(make, workdir, postgres, phases, frozen=frozen)
-    if name == "s3":
+    if name in ("s3", "s3-frozen"):
         with running_s3() as s3:
-            return await blob_store_outage(make, workdir, s3, phases)
+            return await blob_store_outage(make, workdir, s3, phases, frozen=name != "s3")
     return await misbehaving_peers(make, workdir, phases)
 
 

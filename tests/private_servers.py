@@ -172,6 +172,7 @@ class PrivateS3:
     def __init__(self) -> None:
         self.port = free_port()
         self._server = None
+        self._silent: socket.socket | None = None
 
     @property
     def url(self) -> str:
@@ -184,12 +185,27 @@ class PrivateS3:
         self._server.start()
         wait_for_port(self.port)
 
+    def freeze(self) -> None:
+        """Stop serving, and listen on the port without ever accepting: connections are
+        completed by the kernel and requests sent, but nothing answers, as from a store that
+        hangs."""
+        self.kill()
+        self._silent = socket.socket()
+        self._silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._silent.bind(("127.0.0.1", self.port))
+        self._silent.listen(1024)
+
+    def thaw(self) -> None:
+        if self._silent is not None:
+            self._silent.close()
+            self._silent = None
+        self.start()
+
     def kill(self) -> None:
-        """Stop serving and close the listening socket: connections are refused, as from a
-        store that is down (moto's own stop leaves the socket open, so they would hang)."""
+        """Stop serving: connections are refused, as from a store that is down (werkzeug
+        closes the listening socket when its serving loop ends)."""
         if self._server is not None:
             self._server.stop()
-            self._server._server.server_close()
             self._server = None
 
 

@@ -304,8 +304,16 @@ async def postgres_outage(
 
 
 async def blob_store_outage(
-    make_settings: Callable[..., Any], workdir: Path, s3: PrivateS3, phases: Phases
+    make_settings: Callable[..., Any],
+    workdir: Path,
+    s3: PrivateS3,
+    phases: Phases,
+    *,
+    frozen: bool = False,
 ) -> Figures:
+    """The S3 server stopped with its socket closed (connections refused) and started again
+    on its port, or, when ``frozen``, stopped with its socket listening (requests accepted,
+    never answered) and then started again."""
     blobs = {
         "backend": "s3",
         "bucket": f"faults-{uuid.uuid4().hex[:12]}",
@@ -324,6 +332,8 @@ async def blob_store_outage(
     async with loaded_registry(
         make_settings, workdir, overrides, operations, phases, card=V1_CARD
     ) as load:
+        if frozen:
+            return await run_outage("s3 blobs frozen", load, policy, phases, s3.freeze, s3.thaw)
         return await run_outage("s3 blobs", load, policy, phases, s3.kill, s3.start)
 
 
