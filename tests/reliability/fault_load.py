@@ -26,6 +26,8 @@ SEARCH = "/api/v1/discovery/agents"
 ERROR_KEYS = {"error", "message", "details", "request_id"}
 #: The words agents are described with; searches look for one of them.
 WORDS = ("harbor", "lantern", "quartz", "meadow")
+#: Seconds between two requests of one probe.
+PROBE_INTERVAL = 0.05
 
 
 @dataclass
@@ -103,6 +105,7 @@ class Load:
         *,
         deadline: float,
         card: dict[str, Any] | None = None,
+        probes: Sequence[str] = (),
     ) -> None:
         self.registry = registry
         self.client_count = clients
@@ -110,6 +113,9 @@ class Load:
         self.operation_names = list(operations)
         self.deadline = deadline
         self.card = card
+        #: Operations each also run in a loop of their own (as one of the clients), so every
+        #: one of them is tried throughout a fault however long the mixed requests take.
+        self.probes = list(probes)
         self.clock = Clock()
         self.ledger = Ledger()
         self.outcomes: list[Outcome] = []
@@ -138,6 +144,10 @@ class Load:
     def start(self) -> None:
         self._stop.clear()
         self._tasks = [asyncio.create_task(self._run(client)) for client in self.clients]
+        self._tasks += [
+            asyncio.create_task(self._probe(name, self.clients[index % len(self.clients)]))
+            for index, name in enumerate(self.probes)
+        ]
 
     async def stop(self) -> None:
         self._stop.set()
@@ -154,6 +164,11 @@ class Load:
                 return
             index = step % len(self.operations)
             await self._one(self.operation_names[index], self.operations[index], client)
+
+    async def _probe(self, name: str, client: Client) -> None:
+        while not self._stop.is_set():
+            await self._one(name, OPERATIONS[name], client)
+            await asyncio.sleep(PROBE_INTERVAL)  # a probe, not a flood
 
     async def _one(self, name: str, operation: Operation, client: Client) -> None:
         phase, started = self.clock.phase, self.clock.now()

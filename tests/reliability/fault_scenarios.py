@@ -236,12 +236,21 @@ async def loaded_registry(
     overrides: dict[str, Any],
     operations: list[str],
     phases: Phases,
+    policy: Policy,
     **load_options: Any,
 ) -> AsyncIterator[Load]:
-    """A registry on loopback (data under ``workdir``) with ``phases.clients`` signed up."""
+    """A registry on loopback (data under ``workdir``) with ``phases.clients`` signed up,
+    each operation the policy keeps available probed on its own as well."""
     overrides = {"data_dir": str(workdir / "registry"), **overrides}
     registry = await start_registry(make_settings, "Faults", overrides)
-    load = Load(registry, phases.clients, operations, deadline=phases.deadline, **load_options)
+    load = Load(
+        registry,
+        phases.clients,
+        operations,
+        deadline=phases.deadline,
+        probes=sorted(policy.available),
+        **load_options,
+    )
     try:
         await load.sign_up()
         yield load
@@ -272,7 +281,9 @@ async def redis_outage(
     overrides = {"storage": {"cache": cache}, "plugins": NO_CACHES}
     policy = Policy(frozenset({"search", "read", "me"}), max(REDIS_TIMEOUTS.values()) + SLACK)
     operations = ["create", "update", "read", "search", "login", "me"]
-    async with loaded_registry(make_settings, workdir, overrides, operations, phases) as load:
+    async with loaded_registry(
+        make_settings, workdir, overrides, operations, phases, policy
+    ) as load:
         if frozen:
             return await run_outage("redis frozen", load, policy, phases, redis.freeze, redis.thaw)
         return await run_outage("redis", load, policy, phases, redis.kill, redis.start)
@@ -295,7 +306,9 @@ async def postgres_outage(
     bound = max(POSTGRES_TIMEOUTS[name] for name in timeouts)
     policy = Policy(frozenset({"health"}), bound + SLACK)
     operations = ["create", "update", "read", "search", "login", "me", "health"]
-    async with loaded_registry(make_settings, workdir, overrides, operations, phases) as load:
+    async with loaded_registry(
+        make_settings, workdir, overrides, operations, phases, policy
+    ) as load:
         if frozen:
             return await run_outage(
                 "postgresql frozen", load, policy, phases, postgres.freeze, postgres.thaw
@@ -330,7 +343,7 @@ async def blob_store_outage(
     policy = Policy(frozenset({"create", "update", "read", "search", "me"}), bound)
     operations = ["create", "create_carded", "update", "read", "read_card", "search", "me"]
     async with loaded_registry(
-        make_settings, workdir, overrides, operations, phases, card=V1_CARD
+        make_settings, workdir, overrides, operations, phases, policy, card=V1_CARD
     ) as load:
         if frozen:
             return await run_outage("s3 blobs frozen", load, policy, phases, s3.freeze, s3.thaw)
@@ -389,7 +402,9 @@ async def misbehaving_peers(
     )
     operations = ["federated_search", "create", "update", "read"]
     try:
-        async with loaded_registry(make_settings, workdir, overrides, operations, phases) as load:
+        async with loaded_registry(
+            make_settings, workdir, overrides, operations, phases, policy
+        ) as load:
             for name, peer in peers.items():
                 await load.registry.add_peer(name, peer.url, "avf_fault_injection")
             load.validators["federated_search"] = federated_answer_problem
