@@ -5,8 +5,10 @@ clients. Each runs a registry in this process (the real app from ``create_app``,
 mode, SQLite records in a temp dir unless the scenario says otherwise, bcrypt cost 4, rate
 limits out of reach, discovery and federation caches off) on a free loopback port, and
 ``--clients`` developers, each with its own account and agents, sending a mix of creates,
-updates, reads, searches, logins and ``/auth/me`` over HTTP, each request with a client-side
-deadline (``--deadline``):
+updates, reads, searches, logins and ``/auth/me`` over HTTP, plus one probe loop for each
+operation the policy keeps available during the fault; each request has a client-side deadline
+(``--deadline``). Clients, registry and moto share this process: latencies include its
+event-loop lag.
 
 - ``redis``: a private redis-server as the cache (socket timeouts 1 s), SIGKILLed after
   ``--before`` seconds, started again after ``--outage`` seconds;
@@ -14,18 +16,21 @@ deadline (``--deadline``):
   1 s), stopped with ``pg_ctl -m immediate``, started again;
 - ``s3``: moto's S3 server on a port of its own as the blob store (connect and read timeouts
   1 s, one attempt), stopped with its listening socket closed, started again on the port;
+- ``redis-frozen``, ``postgresql-frozen``, ``s3-frozen``: the same servers hanging instead
+  (SIGSTOP of every server process; for moto, its port listening and never accepting), so
+  only the registry's timeouts end each wait, then continued;
 - ``federation``: four fake peers, one that hangs, one that resets the connection mid-body,
   one that trickles its answer past the 1.5 s peer timeout, one that answers in 0.2 s; every
   federated search for ``--outage`` seconds.
 
 Per scenario it prints the requests issued, 2xx, 503s, hung, the largest latency of a failing
 request against its bound (the backend's timeout + 1 s; the federation deadline + 1 s for
-searches), how soon every kind of request succeeded after the restart, and the acknowledged
-writes checked through the API afterwards; then every breach of the policy. Exit status 1
-when there was any.
+searches; for a frozen PostgreSQL the command timeout + 1 s), how soon every kind of request
+succeeded after the restart, and the acknowledged writes checked through the API afterwards;
+then every breach of the policy. Exit status 1 when there was any.
 
     python bench/fault_injection.py [--clients 12] [--before 5] [--outage 20]
-        [--recovery-limit 30] [--deadline 15] [--scenarios redis,postgresql,s3,federation]
+        [--recovery-limit 30] [--deadline 15] [--scenarios redis,postgresql-frozen,...]
 """
 
 from __future__ import annotations
