@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import socket
 import ssl
+import struct
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -349,6 +351,44 @@ async def huge_body(request: web.Request) -> web.StreamResponse:
         return response  # the registry stopped reading, as it should
     await response.write(b'"]}')
     return response
+
+
+async def resetting_mid_body(request: web.Request) -> web.StreamResponse:
+    """Promise a 64 KiB answer, send the first bytes of it, then reset the connection (an
+    RST, not a clean close: SO_LINGER 0), as a peer that crashes while answering."""
+    response = web.StreamResponse(
+        headers={"Content-Type": "application/json", "Content-Length": str(64 * 1024)}
+    )
+    await response.prepare(request)
+    await response.write(b'{"agents": [{"id": "')
+    await asyncio.sleep(0.05)  # let the start of the body reach the registry
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    return response
+
+
+def trickling(interval: float) -> Behaviour:
+    """Answer a valid, empty federation answer one byte every ``interval`` seconds: each read
+    sees progress, only the whole answer is late."""
+    body = json.dumps({"agents": [], "registry": {"name": "Trickle", "url": "x"}}).encode()
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "application/json", "Content-Length": str(len(body))}
+        )
+        await response.prepare(request)
+        try:
+            for index in range(len(body)):
+                await response.write(body[index : index + 1])
+                await asyncio.sleep(interval)
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            pass  # the registry gave up on us, as it should
+        return response
+
+    return answer
 
 
 async def redirecting_inside(request: web.Request) -> web.Response:

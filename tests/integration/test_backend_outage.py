@@ -7,12 +7,17 @@ cluster on free loopback ports. The app is never restarted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 
 import pytest
 from aiohttp import web
 
 from agentvault_registry import hookimpl
+from agentvault_registry.config.secrets import Secret
 from agentvault_registry.core.appkeys import STORAGE
+from agentvault_registry.core.errors import BackendError
+from agentvault_registry.storage_backends.postgresql import PostgresRecords
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -111,3 +116,72 @@ async def test_killing_postgresql_gives_503_then_recovers(registry, private_post
     after = await (await eventually_ok(registry, "GET", "/test/instance")).json()
     assert after == before
     await eventually_ok(registry, "GET", "/ready")
+
+
+# A PostgreSQL that hangs (every process stopped) rather than one that is gone: then only the
+# timeouts end a wait, and a failing call must not cost more than the one that ran out.
+COMMAND_TIMEOUT = 2.0
+
+
+@pytest.fixture
+async def hung_records(private_postgres):
+    records = PostgresRecords(
+        Secret(private_postgres.dsn),
+        acquire_timeout=1.0,
+        connect_timeout=1.0,
+        command_timeout=COMMAND_TIMEOUT,
+    )
+    await records.open()
+    await records.migrate()
+    yield records
+    private_postgres.thaw()
+    await records.close()
+
+
+async def fails_within(call, seconds):
+    started = time.monotonic()
+    with pytest.raises(BackendError):
+        await call()
+    elapsed = time.monotonic() - started
+    assert elapsed < seconds, f"{elapsed:.2f} s"
+
+
+async def test_a_statement_on_a_hung_postgresql_fails_within_the_command_timeout(
+    hung_records, private_postgres
+):
+    # Not also the acquire timeout on top, waiting for a cancellation the server never
+    # confirms when the connection goes back to the pool.
+    assert await hung_records.get_meta("instance_id") is None  # the pooled connection
+    private_postgres.freeze()
+    await fails_within(lambda: hung_records.get_meta("instance_id"), COMMAND_TIMEOUT + 0.5)
+
+    private_postgres.thaw()
+    for _ in range(RECOVERY_SECONDS * 4):
+        with contextlib.suppress(BackendError):
+            assert await hung_records.get_meta("instance_id") is None
+            break
+        await asyncio.sleep(0.25)
+    else:
+        raise AssertionError("postgresql did not recover")
+
+
+async def test_a_transaction_on_a_hung_postgresql_fails_within_the_command_timeout(
+    hung_records, private_postgres
+):
+    # Not twice: no ROLLBACK that waits a command timeout of its own after the statement's.
+    async def write_after_the_server_hung():
+        async with hung_records.connection() as conn, conn.transaction():
+            await conn.execute("SELECT 1")
+            private_postgres.freeze()
+            await conn.execute("INSERT INTO registry_meta (key, value) VALUES ('k', 'v')")
+
+    await fails_within(write_after_the_server_hung, COMMAND_TIMEOUT + 0.5)
+    private_postgres.thaw()
+    for _ in range(RECOVERY_SECONDS * 4):
+        with contextlib.suppress(BackendError):
+            # Nothing of the abandoned transaction was committed.
+            assert await hung_records.get_meta("k") is None
+            break
+        await asyncio.sleep(0.25)
+    else:
+        raise AssertionError("postgresql did not recover")

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from marshmallow import ValidationError
 
 from agentvault_registry.core.errors import BackendError, ConfigError
@@ -104,6 +106,69 @@ async def test_closed_port_is_a_backend_error() -> None:
     assert time.monotonic() - started < 10  # far below a hang, yet safe on a loaded machine
     assert raised.value.backend == "s3"
     await blobs.close()
+
+
+@pytest.mark.parametrize("max_attempts", [1, 2])
+async def test_max_attempts_counts_the_first_try(s3_endpoint_url: str, max_attempts: int) -> None:
+    """``max_attempts`` tries in all, no more: each may cost a timeout when the store hangs."""
+    blobs = moto_blobs(s3_endpoint_url, max_attempts=max_attempts)
+    await blobs.open()
+    sent = 0
+
+    def unreachable(request, **kwargs):
+        nonlocal sent
+        sent += 1
+        raise EndpointConnectionError(endpoint_url=request.url)
+
+    blobs._s3().meta.events.register("before-send.s3", unreachable)
+    try:
+        with pytest.raises(BackendError):
+            await blobs.get("anything")
+    finally:
+        await blobs.close()
+    assert sent == max_attempts
+
+
+async def test_a_put_to_a_store_that_never_answers_ends_with_the_read_timeout() -> None:
+    """No upload waits for a "100 Continue" (a wait no read timeout bounds): a hung store
+    fails a put like any other call."""
+
+    test_over = asyncio.Event()
+
+    async def answer_heads_only(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        try:
+            while request_line := await reader.readline():
+                while (await reader.readline()) not in (b"\r\n", b""):
+                    pass  # the rest of the headers
+                if not request_line.startswith(b"HEAD "):
+                    await test_over.wait()  # a hung store: read, never answered
+                    return
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer_heads_only, "127.0.0.1", free_port())
+    port = server.sockets[0].getsockname()[1]
+    blobs = s3_blobs_from(
+        bucket="hangs",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        addressing_style="path",
+        read_timeout=0.5,
+        max_attempts=1,
+        **DUMMY_CREDENTIALS,
+    )
+    async with server:
+        await blobs.open()
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(5):  # a put waiting for "100 Continue" waits for good
+                with pytest.raises(BackendError):
+                    await blobs.put("agents/x/card.json", b"{}")
+        finally:
+            await blobs.close()
+            test_over.set()
+    assert time.monotonic() - started < 1.5
 
 
 async def test_missing_driver_is_a_config_error_naming_the_extra(

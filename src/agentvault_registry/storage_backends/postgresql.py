@@ -209,6 +209,10 @@ class PostgresRecords(
             raise
 
     async def _create_pool(self, driver: ModuleType, dsn: Secret) -> asyncpg.Pool:
+        from agentvault_registry.storage_backends.postgresql_connection import (
+            RegistryConnection,
+        )
+
         min_size, max_size = self._pool_size
         return await driver.create_pool(
             dsn.reveal(),
@@ -217,6 +221,7 @@ class PostgresRecords(
             timeout=self._connect_timeout,
             command_timeout=self._command_timeout,
             reset=_keep_session,
+            connection_class=RegistryConnection,
         )
 
     async def close(self) -> None:
@@ -300,7 +305,17 @@ class PostgresRecords(
     async def _acquire(self, pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
         with self._errors():
             async with pool.acquire(timeout=self._acquire_timeout) as conn:
-                yield conn
+                try:
+                    yield conn
+                except TimeoutError:
+                    # A statement ran out of time: the server may hang. Releasing the
+                    # connection would first wait (up to the acquire timeout) for the server
+                    # to confirm the query's cancellation, which a hung server never does;
+                    # a terminated connection is released at once and replaced later. A
+                    # transaction that timed out terminated it already (and so released it).
+                    with contextlib.suppress(_require_asyncpg().InterfaceError):
+                        conn.terminate()
+                    raise
 
     def _primary(self) -> asyncpg.Pool:
         if self._pool is None:

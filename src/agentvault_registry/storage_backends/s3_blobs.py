@@ -39,6 +39,7 @@ try:
     from aiobotocore.config import AioConfig
     from aiobotocore.session import get_session
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.handlers import add_expect_header
     from botocore.loaders import Loader, create_loader
 
     DRIVER_ERRORS: tuple[type[BaseException], ...] = (
@@ -165,7 +166,9 @@ class S3Blobs(BlobBackend):
             read_timeout=self.read_timeout,
             s3={"addressing_style": self.addressing_style},
             # Few retries: callers get a 503 with Retry-After rather than a hung request.
-            retries={"mode": "standard", "max_attempts": self.max_attempts},
+            # botocore's own "max_attempts" counts retries only; "total_max_attempts" counts
+            # tries, the first included, as our option does.
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
         )
         session = get_session()
         session.register_component(
@@ -185,6 +188,11 @@ class S3Blobs(BlobBackend):
                         config=config,
                     )
                 )
+                # botocore makes every upload wait for "100 Continue" before sending the body,
+                # and aiohttp arms no read timeout for that wait: a store that accepts and
+                # never answers would hold the put (and its request) forever. Card documents
+                # are small; sending them at once costs nothing.
+                self._client.meta.events.unregister("before-call.s3", add_expect_header)
                 if self.create_bucket:
                     await self._create_bucket()
             await self.ping()

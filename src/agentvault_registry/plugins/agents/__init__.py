@@ -63,7 +63,9 @@ def startup(app: web.Application) -> None:
         )
         return verdict if verdict is not None else unchecked_signature(document)
 
-    cards = CardStore(storage.blobs, app[HTTP_CLIENT])
+    cards = CardStore(
+        storage.blobs, app[HTTP_CLIENT], lambda work, name: spawn(app, work, name=name)
+    )
     service = AgentService(storage.records, cards, announce, check_signatures)
     app[AGENT_SERVICE] = service
     app[OWNERSHIP] = OwnershipVerifier(storage.cache, app[HTTP_CLIENT], service)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,10 +94,15 @@ class StoredCard:
         }
 
 
+#: Runs a coroutine without making the request wait (``core.tasks.spawn`` for the app).
+Spawn = Callable[[Coroutine[Any, Any, Any], str], object]
+
+
 class CardStore:
-    def __init__(self, blobs: BlobBackend, http: SafeHttpClient) -> None:
+    def __init__(self, blobs: BlobBackend, http: SafeHttpClient, spawn: Spawn) -> None:
         self.blobs = blobs
         self.http = http
+        self.spawn = spawn
 
     async def store(self, agent_id: str, document: Any) -> StoredCard:
         """Normalize ``document`` (422 with field paths when it is no usable card) and keep
@@ -124,6 +129,11 @@ class CardStore:
                 await self.blobs.delete(key)
         except BackendError as exc:
             log.warning("could not discard the card of agent %s: %s", agent_id, exc)
+
+    def discard_later(self, agent_id: str) -> None:
+        """:meth:`discard` without waiting for it: for when the blob store itself just
+        failed, so the client's 503 does not wait a second time on the same store."""
+        self.spawn(self.discard(agent_id), f"discard_card:{agent_id}")
 
     async def load(self, agent: AgentRecord) -> StoredCard:
         if agent.card_blob_key is not None and agent.card_hash is not None:

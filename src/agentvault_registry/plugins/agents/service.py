@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentvault_registry.core.errors import (
+    BackendError,
     Forbidden,
     NotFound,
     PreconditionFailed,
@@ -201,6 +202,12 @@ class AgentService:
         ever point at it."""
         try:
             yield
+        except BackendError as exc:
+            if exc.backend == self.cards.blobs.name:
+                self.cards.discard_later(agent_id)
+            else:
+                await self.cards.discard(agent_id)
+            raise
         except Exception:
             await self.cards.discard(agent_id)
             raise
