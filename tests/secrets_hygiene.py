@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
@@ -110,6 +111,8 @@ class Observer:
     stream_chunks: int = 0
     log_records: int = 0
     unknown_shaped: set[str] = field(default_factory=set)
+    #: Time spent observing (scanning, and rendering log records): the plugin's overhead.
+    seconds: float = 0.0
     test: str = "-"
 
     def create(self, secret: str, kind: str, channel: str = RESPONSE) -> None:
@@ -117,6 +120,13 @@ class Observer:
         self.created[secret] = Created(kind, channel, current.number if current else None)
 
     def check_response(self, text: str, request: Request, *, chunk: bool = False) -> None:
+        started = time.perf_counter()
+        try:
+            self._check_response(text, request, chunk)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _check_response(self, text: str, request: Request, chunk: bool) -> None:
         if chunk:
             self.stream_chunks += 1
         else:
@@ -139,6 +149,13 @@ class Observer:
                 self.shown_by[secret] = request.number
 
     def check_log(self, text: str, logger: str) -> None:
+        started = time.perf_counter()
+        try:
+            self._check_log(text, logger)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _check_log(self, text: str, logger: str) -> None:
         self.log_records += 1
         for secret, created in self._created_in(text):
             if created.channel == MAIL and logger == MAIL_LOGGER and secret not in self.shown_by:
@@ -173,6 +190,7 @@ class Observer:
             "stream_chunks": self.stream_chunks,
             "log_records": self.log_records,
             "unknown_shaped": len(self.unknown_shaped),
+            "seconds": self.seconds,
             "leaks": [asdict(leak) for leak in self.leaks],
         }
 
@@ -256,12 +274,15 @@ class LogObserver(logging.Handler):
         self._formatter = JsonFormatter()
 
     def emit(self, record: logging.LogRecord) -> None:
+        started = time.perf_counter()
         copy = logging.makeLogRecord(record.__dict__)  # other handlers see the record as is
         try:
             self._redaction.filter(copy)
             text = self._formatter.format(copy)
         except Exception:  # a record that cannot be rendered is no line in any log either
             return
+        finally:
+            _observer.seconds += time.perf_counter() - started
         _observer.check_log(text, record.name)
 
 
@@ -384,7 +405,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"{total['responses']} responses ({total['file_responses']} of them files, "
             f"headers only), {total['stream_chunks']} stream chunks and "
             f"{total['log_records']} log records checked; {total['unknown_shaped']} "
-            f"secret-shaped strings of unknown origin; {len(leaks)} leak(s)"
+            f"secret-shaped strings of unknown origin; {total['seconds']:.1f} s observing; "
+            f"{len(leaks)} leak(s)"
         )
     if leaks:
         fail_session(
