@@ -25,7 +25,10 @@ from aiohttp import web
 from agentvault_registry.config.loader import load_configuration
 from agentvault_registry.config.settings import Settings
 from agentvault_registry.core.app import create_app
-from support import free_port, hookspec_functions, running_in_ci
+from support import fail_session, free_port, hookspec_functions, running_in_ci
+
+#: Watches every response and log record of the suite for secrets shown after their creation.
+pytest_plugins = ["secrets_hygiene"]
 
 SERVICE_MARKERS = ("postgres", "redis", "s3", "browser", "corpus")
 _skipped_service_tests: list[str] = []
@@ -257,23 +260,13 @@ def _ran_the_whole_suite(session: pytest.Session, exitstatus: int) -> bool:
 # ------------------------------------------------------------------ end of session
 
 
-def _fail_session(session: pytest.Session, headline: str, lines: list[str]) -> None:
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.line("")  # after the progress line, which has no newline yet
-        reporter.write_line(headline, red=True)
-        for line in lines:
-            reporter.write_line(f"  {line}", red=True)
-    session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if hasattr(config, "workerinput"):  # an xdist worker: its controller judges the session
         config.workeroutput["exercised_hooks"] = sorted(_exercised_hooks)
         return
     if running_in_ci() and _skipped_service_tests:
-        _fail_session(
+        fail_session(
             session,
             f"CI: {len(_skipped_service_tests)} postgres/redis/s3/browser/corpus test(s) were "
             "skipped; in CI they must run:",
@@ -282,7 +275,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _ran_the_whole_suite(session, exitstatus):
         missing = sorted({spec.__name__ for spec in hookspec_functions()} - _exercised_hooks)
         if missing:
-            _fail_session(
+            fail_session(
                 session,
                 f"{len(missing)} hookspec(s) with no test calling them with an implementation:",
                 missing,

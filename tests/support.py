@@ -12,6 +12,8 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
+import pytest
+
 from agentvault_registry.core import hookspecs
 from agentvault_registry.plugins.auth.appkeys import AUTH_SERVICE
 from agentvault_registry.plugins.mail.appkeys import MAILER
@@ -47,6 +49,17 @@ def hookspec_functions() -> list[Callable[..., Any]]:
 # of its own, so two workers never choose the same port. The random start keeps two pytest runs
 # on one machine (and a worker xdist restarted after a crash, which shares a block) apart.
 _PORTS_FROM, _PORTS_TO = 20000, 32768
+
+
+def fail_session(session: pytest.Session, headline: str, lines: list[str]) -> None:
+    """Fail the run at its end (from ``pytest_sessionfinish``) with ``headline`` and lines."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.line("")  # after the progress line, which has no newline yet
+        reporter.write_line(headline, red=True)
+        for line in lines:
+            reporter.write_line(f"  {line}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def running_in_ci() -> bool:

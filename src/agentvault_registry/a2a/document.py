@@ -15,6 +15,9 @@ MAX_CARD_BYTES = 256 * 1024
 MAX_NESTING_DEPTH = 32
 TOO_LARGE = f"The document is larger than {MAX_CARD_BYTES // 1024} KiB."
 TOO_DEEP = f"The document nests deeper than {MAX_NESTING_DEPTH} levels."
+#: JSON may escape half of a surrogate pair (``"\ud800"``); such a string is no text, and
+#: no database or UTF-8 encoder takes it.
+NOT_UNICODE = "The document holds text that is not valid Unicode (an unpaired surrogate)."
 
 
 def load_document(document: Any, log: NormalizationLog) -> dict[str, Any] | None:
@@ -51,8 +54,30 @@ def nesting_depth(value: Any, give_up_beyond: int = MAX_NESTING_DEPTH) -> int:
     return deepest
 
 
+def holds_unpaired_surrogate(value: Any) -> bool:
+    """Whether a string anywhere in ``value`` (keys included) is not valid Unicode."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
 def _parse(text: str | bytes | bytearray, log: NormalizationLog) -> Any:
-    raw = text.encode() if isinstance(text, str) else bytes(text)
+    try:
+        raw = text.encode() if isinstance(text, str) else bytes(text)
+    except UnicodeEncodeError:
+        log.refuse(DOCUMENT, NOT_UNICODE)
+        return None
     if len(raw) > MAX_CARD_BYTES:
         log.refuse(DOCUMENT, TOO_LARGE)
         return None
@@ -78,6 +103,9 @@ def _parse(text: str | bytes | bytearray, log: NormalizationLog) -> Any:
     if nesting_depth(parsed) > MAX_NESTING_DEPTH:
         log.refuse(DOCUMENT, TOO_DEEP)
         return None
+    if holds_unpaired_surrogate(parsed):
+        log.refuse(DOCUMENT, NOT_UNICODE)
+        return None
     return parsed
 
 
@@ -90,7 +118,12 @@ def _within_limits(document: Any, log: NormalizationLog) -> bool:
     except (TypeError, ValueError):
         log.refuse(DOCUMENT, "The document holds values JSON cannot represent.")
         return False
-    if len(text.encode()) > MAX_CARD_BYTES:
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:
+        log.refuse(DOCUMENT, NOT_UNICODE)
+        return False
+    if size > MAX_CARD_BYTES:
         log.refuse(DOCUMENT, TOO_LARGE)
         return False
     return True

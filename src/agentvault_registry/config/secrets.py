@@ -57,6 +57,9 @@ def resolve_reference(value: Mapping[str, Any], environ: Mapping[str, str]) -> S
     path = value["file"]
     if not isinstance(path, str):
         raise ValidationError("'file' must be a path.")
+    if "\x00" in path:
+        # TOML and JSON strings may hold NUL; no file system path can.
+        raise ValidationError("'file' must be a path; it holds a NUL character.")
     try:
         return Secret(Path(path).read_text(encoding="utf-8").rstrip("\r\n"))
     except OSError as exc:

@@ -65,6 +65,9 @@ class RawConfig:
     def resolve_secret_references(self, environ: Mapping[str, str]) -> list[tuple[str, str]]:
         """Replace each ``{ env = .. }`` / ``{ file = .. }`` by its Secret; (key, problem) pairs."""
         problems: list[tuple[str, str]] = []
+        # Removed by table and key, not by dotted name: a key may itself hold dots (a
+        # rate_limits name) or be empty.
+        removed: list[tuple[dict[str, Any], str]] = []
 
         def walk(table: dict[str, Any], prefix: str) -> None:
             for key, value in table.items():
@@ -75,15 +78,12 @@ class RawConfig:
                     except ValidationError as exc:
                         problems.extend((dotted, str(message)) for message in exc.messages)
                         self.unresolved.add(dotted)
+                        removed.append((table, key))
                 elif isinstance(value, dict):
                     walk(value, dotted + ".")
 
         walk(self.data, "")
-        for dotted in self.unresolved:
-            *sections, key = dotted.split(".")
-            table = self.data
-            for section in sections:
-                table = table[section]
+        for table, key in removed:
             del table[key]
         return problems
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from agents_helpers import account, app_overrides, register_agent
 from aiohttp import web
@@ -174,3 +176,17 @@ async def test_verification_against_an_internal_endpoint_is_refused(
     assert response.status == 422
     assert (await response.json())["error"] == "fetch_refused"
     assert canary.connections == 0
+
+
+async def test_a_fetched_card_with_an_unpaired_surrogate_escape_is_422(trusting_client, agent_host):
+    """Found by the parser fuzzer: ``"\\ud800"`` is a legal JSON escape but no text; the
+    fetched card reached the normalizer unchecked and failed it with a 500."""
+    origin, served = agent_host
+    text = json.dumps(V1_CARD).replace('"Translator"', '"Trans\\ud800lator"')
+    served["/.well-known/agent-card.json"] = web.Response(
+        text=text, content_type="application/json"
+    )
+    ada = await account(trusting_client, "ada")
+    response = await trusting_client.post(AGENTS, json={"cardUrl": origin}, headers=ada)
+    assert response.status == 422, await response.text()
+    assert "not valid Unicode" in str((await response.json())["details"])
