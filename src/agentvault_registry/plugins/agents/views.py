@@ -85,7 +85,13 @@ async def create_agent(request: web.Request) -> web.Response:
     return response
 
 
-@api_doc("List agents", tags=TAGS, query=schemas.AgentListQuerySchema, errors=[400, 422])
+@api_doc(
+    "List agents",
+    tags=TAGS,
+    query=schemas.AgentListQuerySchema,
+    # 401 for owner=me without credentials.
+    errors=[400, 401, 422],
+)
 async def list_agents(request: web.Request) -> web.Response:
     query = read_query(request, LIST_QUERY)
     developer_id = None
@@ -131,6 +137,7 @@ async def list_agents(request: web.Request) -> web.Response:
     tags=TAGS,
     response=schemas.AgentSchema,
     errors=[404],
+    headers={"If-None-Match": "The agent's ETag from an earlier answer: 304 if unchanged."},
 )
 async def get_agent(request: web.Request) -> web.Response:
     agent = await request.app[AGENT_SERVICE].get(request.match_info["agent_id"])
@@ -219,6 +226,7 @@ async def verify_agent(request: web.Request) -> web.Response:
     tags=TAGS,
     query=schemas.CardQuerySchema,
     errors=[404],
+    headers={"If-None-Match": "The card's ETag from an earlier answer: 304 if unchanged."},
     description=(
         "A2A 1.0 by default; `version=0.3` serves it down-converted for older clients. The "
         "registry adds its own signature (keys at `/.well-known/jwks.json`) when a plugin signs."

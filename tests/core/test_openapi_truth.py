@@ -1,0 +1,83 @@
+"""The OpenAPI document tells the truth about answers the API fuzzing found undocumented
+(tests/reliability/test_api_fuzz.py): each test sends the request and reads the document."""
+
+from __future__ import annotations
+
+from support import sign_up
+
+OPENAPI = "/api/v1/openapi.json"
+
+
+async def _document(client) -> dict:
+    return await (await client.get(OPENAPI)).json()
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+async def test_every_minimum_and_maximum_is_a_number(client):
+    # apispec wrote Pricing.base_price's Range(min=0) through the Decimal field, as "0": a
+    # schema schemathesis (or any JSON Schema validator) refuses.
+    document = await _document(client)
+    bounds = [
+        (key, node[key])
+        for node in _walk(document)
+        for key in ("minimum", "maximum")
+        if key in node and not isinstance(node.get("properties"), dict)
+    ]
+    assert bounds
+    assert [b for b in bounds if isinstance(b[1], bool) or not isinstance(b[1], int | float)] == []
+    price = document["components"]["schemas"]["Pricing"]["properties"]["base_price"]
+    assert price == {"type": ["number", "string"], "minimum": 0}
+
+
+async def test_a_refused_query_is_a_documented_422(client):
+    answer = await client.get("/api/v1/agents/changes", params={"limit": "many"})
+    assert answer.status == 422
+    responses = (await _document(client))["paths"]["/api/v1/agents/changes"]["get"]["responses"]
+    assert "422" in responses
+
+
+async def test_a_matching_etag_is_a_documented_304(client):
+    developer = await sign_up(client, "etagger")
+    created = await client.post(
+        "/api/v1/agents",
+        json={
+            "name": "Etag Agent",
+            "description": "Answers 304 when asked twice.",
+            "apiEndpoints": ["https://etag.example.com/a2a"],
+        },
+        headers=developer.headers,
+    )
+    agent_id = (await created.json())["id"]
+    paths = (await _document(client))["paths"]
+    for path in (f"/api/v1/agents/{agent_id}", f"/api/v1/agents/{agent_id}/card"):
+        first = await client.get(path)
+        again = await client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status == 304, path
+    for documented in ("/api/v1/agents/{agent_id}", "/api/v1/agents/{agent_id}/card"):
+        assert "304" in paths[documented]["get"]["responses"], documented
+    assert "304" in paths["/api/v1/discovery/agents"]["get"]["responses"]
+
+
+async def test_owner_me_without_credentials_is_a_documented_401(client):
+    answer = await client.get("/api/v1/agents", params={"owner": "me"})
+    assert answer.status == 401
+    responses = (await _document(client))["paths"]["/api/v1/agents"]["get"]["responses"]
+    assert "401" in responses
+
+
+async def test_the_http_parsers_plain_text_400_is_documented_everywhere(client):
+    answer = await client.get("/api/v1/discovery/agents", params={"q": "x" * 9000})
+    assert answer.status == 400
+    assert answer.content_type == "text/plain"
+    for operations in (await _document(client))["paths"].values():
+        for operation in operations.values():
+            assert "text/plain" in operation["responses"]["400"]["content"]
