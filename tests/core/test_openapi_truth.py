@@ -81,3 +81,57 @@ async def test_the_http_parsers_plain_text_400_is_documented_everywhere(client):
     for operations in (await _document(client))["paths"].values():
         for operation in operations.values():
             assert "text/plain" in operation["responses"]["400"]["content"]
+
+
+def _resolve(document: dict, pointer: str) -> dict:
+    node = document
+    for part in pointer.removeprefix("#/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+async def test_created_keys_and_tokens_link_to_their_revocation(client):
+    # Neither has a GET of its own for a Location header to name: the document links the
+    # creation to the revocation, and following the link revokes what was created.
+    developer = await sign_up(client, "linker")
+    document = await _document(client)
+    creations = {
+        "/api/v1/auth/api-keys": {"name": "ci", "scopes": ["agents:read"]},
+        "/api/v1/onboard/bootstrap/request-token": {},
+    }
+    for path, body in creations.items():
+        created = await client.post(path, json=body, headers=developer.headers)
+        assert created.status == 201, await created.text()
+        (link,) = document["paths"][path]["post"]["responses"]["201"]["links"].values()
+        target = _resolve(document, link["operationRef"])
+        assert "204" in target["responses"]
+        ((name, expression),) = link["parameters"].items()
+        assert expression == "$response.body#/id"
+        revoke_path = next(
+            p for p, operations in document["paths"].items() if operations.get("delete") is target
+        )
+        answer = await client.delete(
+            revoke_path.replace(f"{{{name}}}", (await created.json())["id"]),
+            headers=developer.headers,
+        )
+        assert answer.status == 204, revoke_path
+
+
+async def test_the_documented_agent_example_is_accepted(client):
+    developer = await sign_up(client, "exemplary")
+    document = await _document(client)
+    content = document["paths"]["/api/v1/agents"]["post"]["requestBody"]["content"]
+    created = await client.post(
+        "/api/v1/agents", json=content["application/json"]["example"], headers=developer.headers
+    )
+    assert created.status == 201, await created.text()
+    assert created.headers["Location"] == f"/api/v1/agents/{(await created.json())['id']}"
+
+
+async def test_an_over_long_api_key_id_is_a_documented_json_400(client):
+    developer = await sign_up(client, "longid")
+    answer = await client.delete("/api/v1/auth/api-keys/" + "k" * 65, headers=developer.headers)
+    assert answer.status == 400
+    assert answer.content_type == "application/json"
+    responses = (await _document(client))["paths"]["/api/v1/auth/api-keys/{key_id}"]["delete"]
+    assert "application/json" in responses["responses"]["400"]["content"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,9 +60,12 @@ def unlimited_rates(pm: Any) -> dict[str, str]:
     return {name: "100000000/minute" for name in declared_rate_limits(pm)}
 
 
-def fuzz_app(data_dir: str, storage: dict[str, Any], extra: dict[str, Any]) -> web.Application:
+def fuzz_app(
+    data_dir: str, storage: dict[str, Any], extra: dict[str, Any], plugins: Sequence[Any] = ()
+) -> web.Application:
     """A development registry keeping its files in ``data_dir`` with ``storage`` overrides
-    (the records backend), fast hashing, no rate limits, and ``extra`` laid over it."""
+    (the records backend), fast hashing, no rate limits, ``extra`` laid over it, and extra
+    ``(name, plugin)`` pairs."""
     base = {"mode": "development", "data_dir": data_dir, "storage": storage}
     _, pm = load_configuration(None, environ={}, overrides=base, load_entry_points=False)
     overrides = deep_merged(
@@ -74,12 +77,22 @@ def fuzz_app(data_dir: str, storage: dict[str, Any], extra: dict[str, Any]) -> w
         },
     )
     settings, pm = load_configuration(
-        None, environ={}, overrides=overrides, load_entry_points=False
+        None, environ={}, overrides=overrides, extra_plugins=plugins, load_entry_points=False
     )
     return create_app(settings, pm)
 
 
 # ----------------------------------------------------------------------- the document
+
+
+def documented_operations(document: Mapping[str, Any]) -> set[str]:
+    """``"METHOD /path"`` of every operation of the document."""
+    return {
+        f"{method.upper()} {path}"
+        for path, operations in document.get("paths", {}).items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict)
+    }
 
 
 def protected_operations(document: Mapping[str, Any]) -> set[str]:
@@ -178,6 +191,8 @@ class Limits:
     stateful_examples: int = 10
     stateful_steps: int = 6
     seed: int = 20261207
+    #: Only these operations (``"METHOD /path"``), when set.
+    only: Collection[str] | None = None
 
 
 @dataclass
@@ -201,7 +216,10 @@ class FuzzReport:
     answered_without_auth: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     inferred_links: int = 0
+    #: Operations the run sent a request to, of those the document holds (minus NOT_FUZZED).
     operations: set[str] = field(default_factory=set)
+    documented: set[str] = field(default_factory=set)
+    protected: set[str] = field(default_factory=set)
 
     @property
     def total_cases(self) -> int:
@@ -223,6 +241,8 @@ def _config(base_url: str, identity: str, credentials: Credentials, limits: Limi
     return SchemathesisConfig.from_dict(
         {
             "color": False,
+            # Each identity is the one given: schemathesis must not sign up one of its own.
+            "auth": {"auto-signup": False},
             "seed": limits.seed,
             "base-url": base_url,
             "headers": credentials.headers,
@@ -253,9 +273,19 @@ def run_schemathesis(
     config = _config(base_url, identity, credentials, limits)
     schema = schemathesis.openapi.from_url(base_url + OPENAPI_PATH, config=config)
     schema = schema.exclude(name=list(NOT_FUZZED))
+    if limits.only is not None:
+        schema = schema.include(name=list(limits.only))
     if credentials.login is not None:
         schema.auth(refresh_interval=600)(_login_provider(base_url, credentials.login))
-    report = FuzzReport(identity)
+    document = requests.get(base_url + OPENAPI_PATH, timeout=30).json()
+    # schemathesis leaves out the operation serving the document it tests.
+    left_out = {*NOT_FUZZED, f"GET {OPENAPI_PATH}"}
+    chosen = documented_operations(document) - left_out
+    if limits.only is not None:
+        chosen &= set(limits.only)
+    report = FuzzReport(
+        identity, documented=chosen, protected=protected_operations(document) & chosen
+    )
     for event in engine.from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             _record(report, event)

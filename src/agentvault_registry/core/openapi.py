@@ -74,6 +74,8 @@ class ApiDoc:
     auth: bool = False
     content_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)
+    example: Mapping[str, Any] | None = None
+    links: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def api_doc(
@@ -90,10 +92,15 @@ def api_doc(
     auth: bool = False,
     content_type: str = "application/json",
     headers: Mapping[str, str] | None = None,
+    example: Mapping[str, Any] | None = None,
+    links: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Callable[[F], F]:
     """Attach the OpenAPI description of a view to it; ``headers`` maps the request headers
     the view reads (beyond credentials) to their descriptions. ``body_required=False``
     documents a body the client may leave out (the view reads it with ``read_optional_json``).
+    ``example`` is a valid request body; ``links`` are OpenAPI links of the success response
+    (what a client can do next with what it got), for a created object without a ``GET`` of
+    its own to point a ``Location`` header at.
     """
 
     def decorate(handler: F) -> F:
@@ -110,10 +117,19 @@ def api_doc(
             auth=auth,
             content_type=content_type,
             headers=dict(headers or {}),
+            example=example,
+            links=dict(links or {}),
         )
         return handler
 
     return decorate
+
+
+def link_to(method: str, path: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation ``method path`` (by JSON pointer: operations have no
+    operationId), ``parameters`` mapping its parameters to runtime expressions."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
 
 
 def get_api_doc(handler: Any) -> ApiDoc | None:
@@ -202,13 +218,18 @@ def _operation(path: str, doc: ApiDoc, handler: Any) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     if doc.body is not None:
+        body: dict[str, Any] = {"schema": doc.body}
+        if doc.example is not None:
+            body["example"] = dict(doc.example)
         operation["requestBody"] = {
             "required": doc.body_required,
-            "content": {"application/json": {"schema": doc.body}},
+            "content": {"application/json": body},
         }
     success: dict[str, Any] = {"description": "Success."}
     if doc.response is not None:
         success["content"] = {doc.content_type: {"schema": doc.response}}
+    if doc.links:
+        success["links"] = {name: dict(link) for name, link in doc.links.items()}
     responses: dict[str, Any] = {str(doc.status): success}
     if _CONDITIONAL_HEADER in doc.headers:
         responses["304"] = {"description": "Not modified: the ETag sent still matches."}

@@ -74,6 +74,12 @@ def agent_response(agent: AgentRecord, *, status: int = 200, warnings: list[str]
     status=201,
     errors=[403, 409],
     description="With `card` (any A2A version; normalized to 1.0) or `cardUrl` (imported).",
+    example={
+        "name": "Echo",
+        "description": "Echoes what it is told.",
+        "apiEndpoints": ["https://echo.example.com/a2a"],
+        "capabilities": ["echo"],
+    },
 )
 @requires(scope=WRITE)
 @rate_limit("agents.create")
