@@ -87,7 +87,7 @@ def row(backend: str, report: FuzzReport, seconds: float) -> str:
     return (
         f"{backend:<11} {report.identity:<10} {report.total_cases:>7} "
         f"{report.total_cases - stateful:>9} {stateful:>8} {operations:>10} "
-        f"{report.inferred_links:>5} {len(report.server_errors):>4} "
+        f"{report.inferred_links:>5} {report.responses_5xx:>4} "
         f"{len(report.schema_violations):>6} {len(report.answered_without_auth):>7} "
         f"{seconds:>7.1f}"
     )
@@ -109,7 +109,7 @@ async def main(args: argparse.Namespace) -> int:
             report, seconds = await fuzz_one(backend, identity, limits, args.postgres_dsn)
             print(row(backend, report, seconds), flush=True)
             totals["cases"] += report.total_cases
-            totals["5xx"] += len(report.server_errors)
+            totals["5xx"] += report.responses_5xx
             totals["schema"] += len(report.schema_violations)
             totals["no-auth"] += len(report.answered_without_auth)
             untested = sorted(report.documented - report.operations)

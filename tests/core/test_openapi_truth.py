@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from support import sign_up
+from support import self_onboarded, sign_up
 
 OPENAPI = "/api/v1/openapi.json"
 
@@ -67,11 +67,24 @@ async def test_a_matching_etag_is_a_documented_304(client):
     assert "304" in paths["/api/v1/discovery/agents"]["get"]["responses"]
 
 
-async def test_owner_me_without_credentials_is_a_documented_401(client):
-    answer = await client.get("/api/v1/agents", params={"owner": "me"})
-    assert answer.status == 401
+async def test_owner_me_without_credentials_or_the_read_scope_is_documented(client):
+    anonymous = await client.get("/api/v1/agents", params={"owner": "me"})
+    assert anonymous.status == 401
+    developer = await sign_up(client, "agentowner")
+    onboarded = await self_onboarded(
+        client,
+        developer.headers,
+        {
+            "name": "Own Key",
+            "description": "Calls with its own key.",
+            "apiEndpoints": ["https://own-key.example.com/a2a"],
+        },
+    )
+    agent_key = {"X-API-Key": onboarded["credentials"]["api_key"]}
+    by_agent = await client.get("/api/v1/agents", params={"owner": "me"}, headers=agent_key)
+    assert by_agent.status == 403
     responses = (await _document(client))["paths"]["/api/v1/agents"]["get"]["responses"]
-    assert "401" in responses
+    assert {"401", "403"} <= set(responses)
 
 
 async def test_the_http_parsers_plain_text_400_is_documented_everywhere(client):

@@ -3,8 +3,8 @@
 
 One run fuzzes every operation of the registry's own OpenAPI document as one identity:
 stateless (positive and negative data), then stateful, following the links schemathesis infers
-from the ``Location`` headers it saw (and the links the document declares). The figures come
-from what was actually sent and answered, not from schemathesis' summary: the cases run, the 5xx
+from the ``Location`` headers it saw (and the links the document declares). The figures are
+read from each scenario's recorded interactions and check results: the cases run, the 5xx
 answers, the schema violations (status code, content type, response body), and, for the
 anonymous caller, the protected operations (those the document gives a security requirement)
 that answered 2xx.
@@ -224,6 +224,10 @@ class FuzzReport:
     @property
     def total_cases(self) -> int:
         return sum(self.cases.values())
+
+    @property
+    def responses_5xx(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status >= 500)
 
     def problems(self) -> list[str]:
         found = [*self.server_errors, *self.schema_violations, *self.answered_without_auth]

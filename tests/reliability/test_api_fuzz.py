@@ -30,6 +30,7 @@ async def test_fuzzing_finds_nothing(tmp_path, records_overrides, identity):
 
     problems = report.problems()
     assert not problems, "\n".join(problems)
+    assert report.responses_5xx == 0
     assert report.operations == report.documented
     assert report.protected and report.protected < report.documented
     if identity in CREATORS:

@@ -95,8 +95,8 @@ async def create_agent(request: web.Request) -> web.Response:
     "List agents",
     tags=TAGS,
     query=schemas.AgentListQuerySchema,
-    # 401 for owner=me without credentials.
-    errors=[400, 401, 422],
+    # owner=me: 401 without credentials, 403 for a key without agents:read (an agent's own).
+    errors=[400, 401, 403, 422],
 )
 async def list_agents(request: web.Request) -> web.Response:
     query = read_query(request, LIST_QUERY)
