@@ -245,6 +245,9 @@ def _config(base_url: str, identity: str, credentials: Credentials, limits: Limi
     return SchemathesisConfig.from_dict(
         {
             "color": False,
+            # No cache of earlier runs' observations in the working directory: each run is
+            # reproducible from its seed alone.
+            "cache": {"enabled": False},
             # Each identity is the one given: schemathesis must not sign up one of its own.
             "auth": {"auto-signup": False},
             "seed": limits.seed,
