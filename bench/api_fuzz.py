@@ -99,6 +99,7 @@ async def main(args: argparse.Namespace) -> int:
         stateful_examples=args.stateful_examples,
         stateful_steps=args.stateful_steps,
         seed=args.seed,
+        coverage=args.coverage,
     )
     print(f"schemathesis fuzzing, {limits}")
     print(HEADER)
@@ -131,6 +132,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--stateful-examples", type=int, default=50, help="stateful scenarios")
     parser.add_argument("--stateful-steps", type=int, default=10, help="steps per scenario")
     parser.add_argument("--seed", type=int, default=Limits.seed)
+    parser.add_argument(
+        "--coverage", action="store_true", help="add schemathesis' coverage phase (boundaries)"
+    )
     parser.add_argument("--backend", action="append", choices=BACKENDS)
     parser.add_argument("--identity", action="append", choices=IDENTITIES)
     parser.add_argument(

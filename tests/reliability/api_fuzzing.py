@@ -95,30 +95,32 @@ def documented_operations(document: Mapping[str, Any]) -> set[str]:
     }
 
 
+def demands_credentials(requirements: Any) -> bool:
+    """Whether an effective OpenAPI security requirement list lets no one in without
+    credentials: not empty, and without the empty ``{}`` alternative."""
+    return bool(requirements) and {} not in requirements
+
+
 def protected_operations(document: Mapping[str, Any]) -> set[str]:
-    """``"METHOD /path"`` of every operation whose effective security requirement demands
-    credentials (a requirement list without the empty ``{}`` alternative)."""
+    """``"METHOD /path"`` of every operation whose security requirement demands credentials
+    (its own, or else the document's)."""
     default = document.get("security", [])
-    protected = set()
-    for path, operations in document.get("paths", {}).items():
-        for method, operation in operations.items():
-            if not isinstance(operation, dict):
-                continue
-            requirements = operation.get("security", default)
-            if requirements and {} not in requirements:
-                protected.add(f"{method.upper()} {path}")
-    return protected
+    return {
+        f"{method.upper()} {path}"
+        for path, operations in document.get("paths", {}).items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and demands_credentials(operation.get("security", default))
+    }
 
 
 @schemathesis.check
 def protected_operation_answered_without_auth(ctx: Any, response: Any, case: Any) -> None:
-    """The anonymous run's check: an operation with a security requirement never succeeds.
-    Whatever credentials schemathesis invented for it are not valid ones."""
+    """The anonymous run's check: an operation whose security requirement demands credentials
+    never succeeds. Whatever credentials schemathesis made up for it are not valid ones."""
     operation = case.operation
-    requirements = operation.definition.raw.get(
-        "security", operation.schema.raw_schema.get("security", [])
-    )
-    if requirements and {} not in requirements and 200 <= response.status_code < 300:
+    default = operation.schema.raw_schema.get("security", [])
+    requirements = operation.definition.raw.get("security", default)
+    if demands_credentials(requirements) and 200 <= response.status_code < 300:
         raise AssertionError(
             f"{operation.label} requires credentials but answered {response.status_code} "
             "to a caller without valid ones"
@@ -191,6 +193,9 @@ class Limits:
     stateful_examples: int = 10
     stateful_steps: int = 6
     seed: int = 20261207
+    #: schemathesis' coverage phase as well: boundary and just-out-of-bounds values of every
+    #: parameter, deterministic (many cases; for the long run).
+    coverage: bool = False
     #: Only these operations (``"METHOD /path"``), when set.
     only: Collection[str] | None = None
 
@@ -260,7 +265,7 @@ def _config(base_url: str, identity: str, credentials: Credentials, limits: Limi
             "generation": {"deterministic": True, "database": "none"},
             "phases": {
                 "examples": {"enabled": True},
-                "coverage": {"enabled": False},
+                "coverage": {"enabled": limits.coverage},
                 "fuzzing": {"enabled": True, **stateless},
                 "stateful": {
                     "enabled": True,
