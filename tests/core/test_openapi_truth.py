@@ -148,3 +148,30 @@ async def test_an_over_long_api_key_id_is_a_documented_json_400(client):
     assert answer.content_type == "application/json"
     responses = (await _document(client))["paths"]["/api/v1/auth/api-keys/{key_id}"]["delete"]
     assert "application/json" in responses["responses"]["400"]["content"]
+
+
+async def test_an_explained_search_answers_what_the_document_says(client):
+    # Found by the API fuzzing: results of explain=true carried an undocumented "explain".
+    jsonschema = __import__("jsonschema")
+    developer = await sign_up(client, "explainer")
+    created = await client.post(
+        "/api/v1/agents",
+        json={
+            "name": "Explained Echo",
+            "description": "Echoes, and says why it matched.",
+            "apiEndpoints": ["https://explained.example.com/a2a"],
+            "capabilities": ["echo"],
+        },
+        headers=developer.headers,
+    )
+    assert created.status == 201
+    document = await _document(client)
+    schema = {"$ref": "#/components/schemas/DiscoveryResponse", **document}
+    answer = await client.get(
+        "/api/v1/discovery/agents",
+        params={"q": "echo", "explain": "true", "capabilities": "echo", "prefer": "verified"},
+    )
+    assert answer.status == 200, await answer.text()
+    body = await answer.json()
+    assert body["agents"] and "explain" in body["agents"][0]
+    jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
