@@ -40,6 +40,14 @@ _ERROR_DESCRIPTIONS = {
 #: Errors any route can answer with, whatever it declares.
 _ALWAYS = (503,)
 _BODY_ERRORS = (400, 413, 415, 422)
+_PROTOCOL_ERROR = (
+    "when the HTTP server refuses the request itself (request line over 8 KiB, a control "
+    "byte in a header)"
+)
+#: A query string is loaded through its schema (``read_query``): what it refuses is a 422.
+_QUERY_ERRORS = (422,)
+#: A view that reads this header answers 304 when the client's ETag still matches.
+_CONDITIONAL_HEADER = "If-None-Match"
 _PATH_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 
@@ -66,6 +74,8 @@ class ApiDoc:
     auth: bool = False
     content_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)
+    example: Mapping[str, Any] | None = None
+    links: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def api_doc(
@@ -82,10 +92,15 @@ def api_doc(
     auth: bool = False,
     content_type: str = "application/json",
     headers: Mapping[str, str] | None = None,
+    example: Mapping[str, Any] | None = None,
+    links: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Callable[[F], F]:
     """Attach the OpenAPI description of a view to it; ``headers`` maps the request headers
     the view reads (beyond credentials) to their descriptions. ``body_required=False``
     documents a body the client may leave out (the view reads it with ``read_optional_json``).
+    ``example`` is a valid request body; ``links`` are OpenAPI links of the success response
+    (what a client can do next with what it got), for a created object without a ``GET`` of
+    its own to point a ``Location`` header at.
     """
 
     def decorate(handler: F) -> F:
@@ -102,10 +117,19 @@ def api_doc(
             auth=auth,
             content_type=content_type,
             headers=dict(headers or {}),
+            example=example,
+            links=dict(links or {}),
         )
         return handler
 
     return decorate
+
+
+def link_to(method: str, path: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation ``method path`` (by JSON pointer: operations have no
+    operationId), ``parameters`` mapping its parameters to runtime expressions."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
 
 
 def get_api_doc(handler: Any) -> ApiDoc | None:
@@ -163,6 +187,18 @@ def _security(requirement: Requirement | None) -> list[dict[str, list[str]]]:
     return schemes
 
 
+def _add_protocol_error(responses: dict[str, Any]) -> None:
+    """Any request can be refused by aiohttp's HTTP parser before a view or middleware sees it
+    (a request line over 8 KiB, a control byte in a header): a 400 in plain text. The query
+    schemas allow more than that line holds in all (many parameters, each up to its own
+    maxLength), so the document says so."""
+    if "400" in responses:
+        responses["400"]["description"] += f" In plain text {_PROTOCOL_ERROR}."
+    else:
+        responses["400"] = {"description": f"In plain text {_PROTOCOL_ERROR}."}
+    responses["400"].setdefault("content", {})["text/plain"] = {"schema": {"type": "string"}}
+
+
 def _operation(path: str, doc: ApiDoc, handler: Any) -> dict[str, Any]:
     rate_limit = rate_limit_name(handler)
     requirement = requirement_of(handler)
@@ -182,17 +218,26 @@ def _operation(path: str, doc: ApiDoc, handler: Any) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     if doc.body is not None:
+        body: dict[str, Any] = {"schema": doc.body}
+        if doc.example is not None:
+            body["example"] = dict(doc.example)
         operation["requestBody"] = {
             "required": doc.body_required,
-            "content": {"application/json": {"schema": doc.body}},
+            "content": {"application/json": body},
         }
     success: dict[str, Any] = {"description": "Success."}
     if doc.response is not None:
         success["content"] = {doc.content_type: {"schema": doc.response}}
+    if doc.links:
+        success["links"] = {name: dict(link) for name, link in doc.links.items()}
     responses: dict[str, Any] = {str(doc.status): success}
+    if _CONDITIONAL_HEADER in doc.headers:
+        responses["304"] = {"description": "Not modified: the ETag sent still matches."}
     error_codes = set(doc.errors) | set(_ALWAYS)
     if doc.body is not None:
         error_codes |= set(_BODY_ERRORS)
+    if doc.query is not None:
+        error_codes |= set(_QUERY_ERRORS)
     if doc.auth or requirement is not None:
         error_codes.add(401)
         operation["security"] = _security(requirement)
@@ -207,5 +252,6 @@ def _operation(path: str, doc: ApiDoc, handler: Any) -> dict[str, Any]:
         }
     if rate_limit is not None:
         responses["429"]["description"] = f"Over the {rate_limit!r} rate limit; see Retry-After."
-    operation["responses"] = responses
+    _add_protocol_error(responses)
+    operation["responses"] = dict(sorted(responses.items()))
     return operation

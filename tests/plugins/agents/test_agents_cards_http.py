@@ -47,3 +47,13 @@ async def test_every_served_card_parses_with_the_official_sdk(agents_client, car
     agent = await register_agent(agents_client, ada, **extra)
     served = await (await agents_client.get(f"{AGENTS}/{agent['id']}/card")).json()
     assert_sdk_parses(served, sdk_agent_card_type())
+
+
+@pytest.mark.parametrize("body", [{"card": {}}, {"name": "", "card": {}}])
+async def test_an_empty_card_is_refused_not_taken_for_no_card(agents_client, body):
+    # Found by the API fuzzing: an empty card skipped the card validator and the agent was
+    # left without a name to take from it (a 500).
+    ada = await account(agents_client, "ada")
+    response = await agents_client.post(AGENTS, json=body, headers=ada)
+    assert response.status == 422, await response.text()
+    assert (await response.json())["error"] in ("invalid_agent_card", "validation_failed")

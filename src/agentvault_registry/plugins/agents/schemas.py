@@ -78,7 +78,14 @@ class PricingSchema(Schema):
     model = fields.String(
         required=True, validate=validate.OneOf(["free", "per_call", "subscription", "usage"])
     )
-    base_price = fields.Decimal(as_string=True, validate=validate.Range(min=0), allow_nan=False)
+    base_price = fields.Decimal(
+        as_string=True,
+        validate=validate.Range(min=0),
+        allow_nan=False,
+        # A number or its text on the way in, text on the way out. Stated here because apispec
+        # would write the Range's minimum through the field, as the string "0".
+        metadata={"type": ["number", "string"], "minimum": 0},
+    )
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$|^[A-Z0-9]{2,10}$"))
 
     @post_load

@@ -161,7 +161,13 @@ class AgentService:
         card_document = await self._card_document(fields)
         signature: Mapping[str, Any] = {}
         async with self.discarding_card_on_failure(agent_id):
-            stored = await self.cards.store(agent_id, card_document) if card_document else None
+            # An empty card is still a card given: the card validator refuses it (a 422), it
+            # does not stand for "no card" (which would leave the agent without a name).
+            stored = (
+                await self.cards.store(agent_id, card_document)
+                if card_document is not None
+                else None
+            )
             defaults = checked_defaults(stored, fields) if stored else {}
             if stored is not None:
                 signature = await self.check_signatures(card_document, stored.card)

@@ -74,6 +74,12 @@ def agent_response(agent: AgentRecord, *, status: int = 200, warnings: list[str]
     status=201,
     errors=[403, 409],
     description="With `card` (any A2A version; normalized to 1.0) or `cardUrl` (imported).",
+    example={
+        "name": "Echo",
+        "description": "Echoes what it is told.",
+        "apiEndpoints": ["https://echo.example.com/a2a"],
+        "capabilities": ["echo"],
+    },
 )
 @requires(scope=WRITE)
 @rate_limit("agents.create")
@@ -85,7 +91,13 @@ async def create_agent(request: web.Request) -> web.Response:
     return response
 
 
-@api_doc("List agents", tags=TAGS, query=schemas.AgentListQuerySchema, errors=[400, 422])
+@api_doc(
+    "List agents",
+    tags=TAGS,
+    query=schemas.AgentListQuerySchema,
+    # owner=me: 401 without credentials, 403 for a key without agents:read (an agent's own).
+    errors=[400, 401, 403, 422],
+)
 async def list_agents(request: web.Request) -> web.Response:
     query = read_query(request, LIST_QUERY)
     developer_id = None
@@ -131,6 +143,7 @@ async def list_agents(request: web.Request) -> web.Response:
     tags=TAGS,
     response=schemas.AgentSchema,
     errors=[404],
+    headers={"If-None-Match": "The agent's ETag from an earlier answer: 304 if unchanged."},
 )
 async def get_agent(request: web.Request) -> web.Response:
     agent = await request.app[AGENT_SERVICE].get(request.match_info["agent_id"])
@@ -219,6 +232,7 @@ async def verify_agent(request: web.Request) -> web.Response:
     tags=TAGS,
     query=schemas.CardQuerySchema,
     errors=[404],
+    headers={"If-None-Match": "The card's ETag from an earlier answer: 304 if unchanged."},
     description=(
         "A2A 1.0 by default; `version=0.3` serves it down-converted for older clients. The "
         "registry adds its own signature (keys at `/.well-known/jwks.json`) when a plugin signs."

@@ -10,7 +10,7 @@ from agentvault_registry.core.activity import record_activity
 from agentvault_registry.core.appkeys import IDENTITY
 from agentvault_registry.core.errors import BadRequest
 from agentvault_registry.core.identity import Identity, current_identity, requires
-from agentvault_registry.core.openapi import api_doc
+from agentvault_registry.core.openapi import api_doc, link_to
 from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import public_base_url, read_json, read_optional_json
 from agentvault_registry.core.tasks import spawn
@@ -245,6 +245,11 @@ async def list_api_keys(request: web.Request) -> web.Response:
     response=schemas.ApiKeyCreatedSchema,
     status=201,
     errors=[403],
+    links={
+        "RevokeApiKey": link_to(
+            "DELETE", "/api/v1/auth/api-keys/{key_id}", key_id="$response.body#/id"
+        )
+    },
 )
 @requires(kinds=SESSION)
 @rate_limit("auth.api_keys")
@@ -268,7 +273,13 @@ async def create_api_key(request: web.Request) -> web.Response:
     return response
 
 
-@api_doc("Revoke one of the caller's API keys", tags=TAGS, status=204, errors=[403, 404])
+@api_doc(
+    "Revoke one of the caller's API keys",
+    tags=TAGS,
+    status=204,
+    # 400: an id too long to be one.
+    errors=[400, 403, 404],
+)
 @requires(kinds=SESSION)
 async def revoke_api_key(request: web.Request) -> web.Response:
     key_id = request.match_info["key_id"]

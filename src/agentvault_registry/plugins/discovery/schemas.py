@@ -487,11 +487,34 @@ class A2ASummarySchema(Schema):
     skills = fields.List(fields.String(), metadata={"description": "Skill names."})
 
 
+class ExplanationSchema(Schema):
+    """Why a result matched (explain.py): the words and filter values it has, and its state."""
+
+    matched_words = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
+        metadata={"description": "Per field (name, keywords, description), the words found."},
+    )
+    matched_filters = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        required=True,
+        metadata={"description": "Per filter, the values the agent has (or the flag asked)."},
+    )
+    health = fields.String(required=True)
+    signature = fields.String(required=True)
+    verified = fields.Boolean(required=True)
+    preferred = fields.List(fields.String(), metadata={"description": "With prefer=."})
+    score = fields.Float(metadata={"description": "Full-text relevance, when ranked by it."})
+
+
 class DiscoveredAgentSchema(AgentSchema):
     a2a = fields.Nested(A2ASummarySchema)
     is_federated = fields.Boolean(required=True)
     registry_url = fields.String(required=True)
     origin_registry_name = fields.String(metadata={"description": "Remote agents only."})
+    explain = fields.Nested(ExplanationSchema, metadata={"description": "With explain=true."})
 
 
 class FacetCountSchema(Schema):

@@ -82,6 +82,12 @@ def _issued(issued: IssuedPeer, status: int) -> web.Response:
         "`federation_access_token` is the token the peer's admin issued us. The answer holds, "
         "once, the `inbound_token` the peer's admin configures on their side."
     ),
+    example={
+        "name": "Partner Registry",
+        "registry_url": "https://registry.partner.example.org",
+        "admin_contact": "admin@partner.example.org",
+        "federation_access_token": "avf_the_token_the_partner_issued_us",
+    },
 )
 @requires(role=ADMIN)
 async def add_peer(request: web.Request) -> web.Response:

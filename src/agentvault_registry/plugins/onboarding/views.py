@@ -17,7 +17,7 @@ from agentvault_registry.core.errors import (
     ValidationFailed,
 )
 from agentvault_registry.core.identity import AGENT, Identity, current_identity, requires
-from agentvault_registry.core.openapi import api_doc
+from agentvault_registry.core.openapi import api_doc, link_to
 from agentvault_registry.core.pagination import decode_cursor, pagination
 from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import as_details, is_uuid, read_json, read_query
@@ -48,6 +48,11 @@ TOKEN = schemas.BootstrapTokenSchema()
     status=201,
     errors=[403],
     description="Only developers with a verified email. The token is shown once.",
+    links={
+        "RevokeBootstrapToken": link_to(
+            "DELETE", "/api/v1/onboard/bootstrap/tokens/{token_id}", token_id="$response.body#/id"
+        )
+    },
 )
 @requires(scope=ONBOARD_TOKENS)
 @rate_limit("bootstrap.request", per_ip=False)
