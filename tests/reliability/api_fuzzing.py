@@ -194,7 +194,7 @@ class Limits:
     stateful_steps: int = 6
     seed: int = 20261207
     #: schemathesis' coverage phase as well: boundary and just-out-of-bounds values of every
-    #: parameter, deterministic (many cases; for the long run).
+    #: parameter, deterministic (many cases: a small run of it in CI, all of it in the long run).
     coverage: bool = False
     #: Only these operations (``"METHOD /path"``), when set.
     only: Collection[str] | None = None
