@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from agentvault_registry.a2a.report import DOCUMENT, NormalizationLog
+from agentvault_registry.core.json_text import holds_unpaired_surrogate
 
 MAX_CARD_BYTES = 256 * 1024
 MAX_NESTING_DEPTH = 32
@@ -52,24 +53,6 @@ def nesting_depth(value: Any, give_up_beyond: int = MAX_NESTING_DEPTH) -> int:
         deepest = max(deepest, depth)
         pending.extend((child, depth + 1) for child in children)
     return deepest
-
-
-def holds_unpaired_surrogate(value: Any) -> bool:
-    """Whether a string anywhere in ``value`` (keys included) is not valid Unicode."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-    return False
 
 
 def _parse(text: str | bytes | bytearray, log: NormalizationLog) -> Any:

@@ -18,6 +18,7 @@ from agentvault_registry.core.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from agentvault_registry.core.json_text import is_unicode, json_nodes
 
 
 def _is_json(content_type: str) -> bool:
@@ -135,24 +136,14 @@ MAX_NESTING = 64
 def _refuse_invalid_text(document: Any) -> None:
     """Lone surrogates are legal JSON escapes but not text: no database stores them. Bodies
     nested beyond :data:`MAX_NESTING` are refused here too."""
-    pending = [(document, 1)]
-    while pending:
-        item, depth = pending.pop()
+    for item, depth in json_nodes(document):
         if depth > MAX_NESTING and isinstance(item, dict | list):
             raise MalformedJSON(f"The request body is nested deeper than {MAX_NESTING} levels.")
-        if isinstance(item, dict):
-            pending.extend((key, depth + 1) for key in item)
-            pending.extend((value, depth + 1) for value in item.values())
-        elif isinstance(item, list):
-            pending.extend((value, depth + 1) for value in item)
-        elif isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise MalformedJSON(
-                    "The request body holds a string that is not valid Unicode "
-                    "(an unpaired surrogate escape)."
-                ) from None
+        if isinstance(item, str) and not is_unicode(item):
+            raise MalformedJSON(
+                "The request body holds a string that is not valid Unicode "
+                "(an unpaired surrogate escape)."
+            )
 
 
 def _json_type(document: Any) -> str:

@@ -1,4 +1,4 @@
-"""Request and response bodies of the discovery endpoints.
+"""Request bodies and query strings of the discovery endpoints (answers: responses.py).
 
 Both the query string of ``GET /discovery/agents`` and the body of ``POST /discovery/search``
 load into one :class:`Search`: the text, the filters (each a group of index terms), the sort
@@ -24,7 +24,6 @@ from marshmallow import (
 from agentvault_registry.a2a.bindings import canonical_binding
 from agentvault_registry.a2a.derive import SECURITY_SCHEME_TYPES
 from agentvault_registry.a2a.schema_fields import StrictBoolean
-from agentvault_registry.core.pagination import PaginationSchema
 from agentvault_registry.plugins.agents.schemas import (
     CLIENT_STATUSES,
     AgentSchema,
@@ -455,104 +454,3 @@ class DiscoveryOptionsSchema(Strict):
 
 class TemplatesQuerySchema(Strict):
     agent_type = fields.String(validate=[validate.Length(1, 64), printable])
-
-
-# ----------------------------------------------------------------------------- responses
-
-
-class FederationPeerSchema(Schema):
-    name = fields.String(required=True)
-    status = fields.String(required=True, metadata={"enum": ["ok", "timeout", "error", "skipped"]})
-    latency_ms = fields.Float(allow_none=True)
-    error = fields.String()
-    cached = fields.Boolean(metadata={"description": "Answered from this registry's cache."})
-
-
-class FederationStatusSchema(Schema):
-    requested = fields.Boolean(required=True)
-    peers_queried = fields.Integer(required=True)
-    peers_responded = fields.Integer(required=True)
-    query_time_ms = fields.Float(required=True)
-    peers = fields.List(fields.Nested(FederationPeerSchema), required=True)
-
-
-class A2ASummarySchema(Schema):
-    protocolBindings = fields.List(fields.String())
-    streaming = fields.Boolean()
-    pushNotifications = fields.Boolean()
-    inputModes = fields.List(fields.String())
-    outputModes = fields.List(fields.String())
-    securitySchemes = fields.List(fields.String())
-    extensions = fields.List(fields.String())
-    skills = fields.List(fields.String(), metadata={"description": "Skill names."})
-
-
-class ExplanationSchema(Schema):
-    """Why a result matched (explain.py): the words and filter values it has, and its state."""
-
-    matched_words = fields.Dict(
-        keys=fields.String(),
-        values=fields.List(fields.String()),
-        required=True,
-        metadata={"description": "Per field (name, keywords, description), the words found."},
-    )
-    matched_filters = fields.Dict(
-        keys=fields.String(),
-        values=fields.Raw(),
-        required=True,
-        metadata={"description": "Per filter, the values the agent has (or the flag asked)."},
-    )
-    health = fields.String(required=True)
-    signature = fields.String(required=True)
-    verified = fields.Boolean(required=True)
-    preferred = fields.List(fields.String(), metadata={"description": "With prefer=."})
-    score = fields.Float(metadata={"description": "Full-text relevance, when ranked by it."})
-
-
-class DiscoveredAgentSchema(AgentSchema):
-    a2a = fields.Nested(A2ASummarySchema)
-    is_federated = fields.Boolean(required=True)
-    registry_url = fields.String(required=True)
-    origin_registry_name = fields.String(metadata={"description": "Remote agents only."})
-    explain = fields.Nested(ExplanationSchema, metadata={"description": "With explain=true."})
-
-
-class FacetCountSchema(Schema):
-    value = fields.String(required=True)
-    count = fields.Integer(required=True)
-
-
-class FacetsSchema(Schema):
-    exact = fields.Boolean(required=True)
-    agent_type = fields.List(fields.Nested(FacetCountSchema))
-    protocol_binding = fields.List(fields.Nested(FacetCountSchema))
-    security_scheme = fields.List(fields.Nested(FacetCountSchema))
-
-
-class DiscoveryResponseSchema(Schema):
-    agents = fields.List(fields.Nested(DiscoveredAgentSchema), required=True)
-    pagination = fields.Nested(PaginationSchema, required=True)
-    federation_status = fields.Nested(FederationStatusSchema, required=True)
-    facets = fields.Nested(FacetsSchema, metadata={"description": "With facets=true."})
-
-
-class CapabilityCountSchema(Schema):
-    capability = fields.String(required=True)
-    count = fields.Integer(required=True)
-
-
-class CapabilitiesResponseSchema(Schema):
-    capabilities = fields.List(fields.Nested(CapabilityCountSchema), required=True)
-    counts_exact = fields.Boolean(required=True)
-
-
-class TemplateSchema(Schema):
-    id = fields.String(required=True)
-    agent_type = fields.String(required=True)
-    title = fields.String(required=True)
-    description = fields.String(required=True)
-    body = fields.Dict(required=True, metadata={"description": "A POST /api/v1/agents body."})
-
-
-class TemplatesResponseSchema(Schema):
-    templates = fields.List(fields.Nested(TemplateSchema), required=True)

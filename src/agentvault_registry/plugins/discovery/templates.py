@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 
 from agentvault_registry.a2a.normalize import CardRefused, normalize_card
 from agentvault_registry.plugins.agents.schemas import AgentCreateSchema
-from agentvault_registry.plugins.discovery.schemas import TemplateSchema
+from agentvault_registry.plugins.discovery.responses import TemplateSchema
 
 _PACKAGE = "agentvault_registry.plugins.discovery"
 

@@ -11,7 +11,7 @@ from agentvault_registry.core.identity import resolve_identity
 from agentvault_registry.core.openapi import api_doc
 from agentvault_registry.core.ratelimit import rate_limit
 from agentvault_registry.core.requests import public_base_url, read_json, read_query
-from agentvault_registry.plugins.discovery import schemas
+from agentvault_registry.plugins.discovery import responses, schemas
 from agentvault_registry.plugins.discovery.appkeys import DISCOVERY_SERVICE, TEMPLATES
 from agentvault_registry.plugins.discovery.remote import HOP_HEADER
 from agentvault_registry.plugins.discovery.schemas import Search
@@ -57,7 +57,7 @@ def _not_passed_on(request: web.Request, search: Search) -> Search:
     "Search agents",
     tags=TAGS,
     query=schemas.DiscoveryQuerySchema,
-    response=schemas.DiscoveryResponseSchema,
+    response=responses.DiscoveryResponseSchema,
     errors=[400, 422, 429],
     headers=CONDITIONAL,
     description=(
@@ -79,7 +79,7 @@ async def search_agents(request: web.Request) -> web.Response:
     "Search agents with a JSON query",
     tags=TAGS,
     body=schemas.SearchBodySchema,
-    response=schemas.DiscoveryResponseSchema,
+    response=responses.DiscoveryResponseSchema,
     errors=[400, 413, 415, 422, 429],
     description="The same search as `GET /discovery/agents`; `filters.capabilities` may be "
     '`{"any": [...], "all": [...]}`. Unknown filters are refused.',
@@ -97,7 +97,7 @@ async def search_by_body(request: web.Request) -> web.Response:
     "Capabilities with their count of agents",
     tags=TAGS,
     query=schemas.CapabilitiesQuerySchema,
-    response=schemas.CapabilitiesResponseSchema,
+    response=responses.CapabilitiesResponseSchema,
     errors=[400, 422, 429],
     headers=CONDITIONAL,
     description="Every capability of the active agents (or of those the filters select), "
@@ -113,7 +113,7 @@ async def capabilities(request: web.Request) -> web.Response:
     "Starter registration templates",
     tags=TAGS,
     query=schemas.TemplatesQuerySchema,
-    response=schemas.TemplatesResponseSchema,
+    response=responses.TemplatesResponseSchema,
     errors=[422],
     headers=CONDITIONAL,
     description="Ready-to-post `POST /api/v1/agents` bodies with a valid A2A card, per type.",

@@ -19,11 +19,11 @@ from agentvault_registry.a2a.schema_fields import StrictBoolean
 from agentvault_registry.config.secrets import SecretField
 from agentvault_registry.core.pagination import PaginationSchema
 from agentvault_registry.plugins.agents.schemas import CLIENT_STATUSES, Strict, printable
+from agentvault_registry.plugins.discovery.responses import DiscoveredAgentSchema
 from agentvault_registry.plugins.discovery.schemas import (
     MAX_OFFSET,
     MAX_PER_PAGE,
     MAX_TEXT,
-    DiscoveredAgentSchema,
     FiltersSchema,
     Search,
 )
